@@ -1,0 +1,137 @@
+"""The write path: bytes in, validated records of every format out, stored one transaction per batch.
+
+All the expensive work (parsing, crosswalks, schema validation, serialization) happens here once, so the
+read side only copies bytes.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Optional
+
+from lxml import etree
+
+from metadata.formats import DC_NS, FORMATS, MASTER, MODS_NS, format_of
+from metadata.record import Record
+from metadata.sets import ConfiguredSet, facets_of_dc, facets_of_mods, memberships
+from metadata.store.base import PutResult, Store
+from metadata.validate import InvalidRecord, Validator, parse
+
+LOCAL_ID = re.compile(r"[a-zA-Z0-9\-_.!~*'();/?:@&=+$,%]+\Z")  # oai-identifier.xsd, local part
+MODS_COLLECTION = f"{{{MODS_NS}}}modsCollection"
+BATCH_SIZE = 500
+
+
+def serialize(element: etree._Element) -> bytes:
+    """Canonical stored form: UTF-8, no XML declaration, unused namespace declarations removed."""
+    etree.cleanup_namespaces(element)
+    return etree.tostring(element, encoding="UTF-8", xml_declaration=False)
+
+
+def _summary(dc: etree._Element) -> dict:
+    def texts(name: str) -> list[str]:
+        return [" ".join(e.text.split()) for e in dc.iterfind(f"{{{DC_NS}}}{name}") if e.text and e.text.strip()]
+    titles, dates = texts("title"), texts("date")
+    return {"title": titles[0] if titles else "", "creators": texts("creator"),
+            "date": dates[0] if dates else ""}
+
+
+class Pipeline:
+    """Turns one document into Records: parse safely, take MODS as master, crosswalk, validate all."""
+
+    def __init__(self, validator: Validator, repository_identifier: str,
+                 configured_sets: tuple[ConfiguredSet, ...] = ()):
+        self.validator = validator
+        self.repository_identifier = repository_identifier
+        self.configured_sets = configured_sets
+
+    def identifier(self, local_id: str) -> str:
+        return f"oai:{self.repository_identifier}:{local_id}"
+
+    def prepare(self, data: bytes, source: str, local_id: Optional[str] = None) -> list[Record]:
+        """Every record in the document (one, or each mods of a modsCollection), or InvalidRecord."""
+        root = parse(data, source)
+        if root.tag == MODS_COLLECTION:
+            self.validator.check(MASTER.schema_path, root, source)
+            return [self._from_mods(mods, source, None, checked=True) for mods in root.iterfind(MASTER.root_tag)]
+        fmt = format_of(root)
+        if fmt is None:
+            raise InvalidRecord(source, f"root element {root.tag} is neither MODS ({MODS_NS}) nor oai_dc", root.sourceline)
+        if fmt is MASTER:
+            return [self._from_mods(root, source, local_id)]
+        self.validator.check(fmt.schema_path, root, source)
+        local = local_id or _first(root, f"{{{DC_NS}}}identifier", source, LOCAL_ID) or Path(source).stem
+        return [self._record(local, {fmt.prefix: root}, facets_of_dc(root), _summary(root), source)]
+
+    def _from_mods(self, mods: etree._Element, source: str, local_id: Optional[str],
+                   checked: bool = False) -> Record:
+        if not checked:
+            self.validator.check(MASTER.schema_path, mods, source)
+        mods.set("version", mods.get("version", "3.8"))
+        local = local_id or mods.findtext(f"{{{MODS_NS}}}recordInfo/{{{MODS_NS}}}recordIdentifier")
+        local = " ".join(local.split()) if local else Path(source).stem
+        elements = {MASTER.prefix: mods}
+        for fmt in FORMATS.values():
+            if fmt.from_mods is not None:
+                derived = fmt.from_mods(mods)
+                self.validator.check(fmt.schema_path, derived, f"{source} (crosswalk to {fmt.prefix})")
+                elements[fmt.prefix] = derived
+        return self._record(local, elements, facets_of_mods(mods), _summary(elements["oai_dc"]), source)
+
+    def _record(self, local_id: str, elements: dict, facets: dict, summary: dict, source: str) -> Record:
+        if not LOCAL_ID.match(local_id):
+            raise InvalidRecord(source, f"local identifier {local_id!r} is not valid in an oai-identifier")
+        identifier = self.identifier(local_id)
+        sets = memberships(facets, identifier, self.configured_sets)
+        return Record(identifier, {p: serialize(e) for p, e in elements.items()}, set_specs=tuple(sorted(sets)),
+                      set_names=sets, summary=summary, source=source)
+
+
+def _first(root: etree._Element, tag: str, source: str, pattern: re.Pattern) -> Optional[str]:
+    for element in root.iterfind(tag):
+        if element.text and pattern.match(element.text.strip()):
+            return element.text.strip()
+    return None
+
+
+@dataclass
+class IngestReport:
+    results: list[PutResult] = field(default_factory=list)
+    refused: list[InvalidRecord] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+
+def xml_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files named, and *.xml files under folders named, in a stable order."""
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*.xml") if p.is_file())
+        else:
+            yield path
+
+
+def ingest(pipeline: Pipeline, store: Store, files: Iterable[Path], batch_size: int = BATCH_SIZE,
+           progress: Callable[[int], None] = lambda n: None) -> IngestReport:
+    """Validate every file, store the valid ones one transaction per batch, report every refusal.
+
+    A refused file never stops the run: the rest of its batch is stored and the refusal is reported."""
+    report, batch = IngestReport(), []
+    for path in files:
+        try:
+            data = Path(path).read_bytes()
+            batch.extend(pipeline.prepare(data, str(path)))
+        except InvalidRecord as exc:
+            report.refused.append(exc)
+        except OSError as exc:
+            report.refused.append(InvalidRecord(str(path), f"cannot read: {exc.strerror}"))
+        progress(1)
+        if len(batch) >= batch_size:
+            report.results += store.put(batch)
+            batch = []
+    if batch:
+        report.results += store.put(batch)
+    return report

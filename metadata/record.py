@@ -1,0 +1,56 @@
+"""The OAI record model: what ingest hands the store and what the store hands the protocol."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple, Optional
+
+from lxml import etree
+
+
+@dataclass(frozen=True)
+class Header:
+    """An OAI header (§2.5): identifier, UTC datestamp 'YYYY-MM-DDThh:mm:ssZ', setSpecs, deleted flag."""
+
+    identifier: str
+    datestamp: str
+    set_specs: tuple[str, ...] = ()
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class Record:
+    """A record ready to store: validated, serialized bytes of every format it can be disseminated in.
+
+    `summary` holds the few display fields (title, authors, year) the pages need, computed once at
+    ingest so that nothing on the read side parses stored XML."""
+
+    identifier: str
+    formats: dict[str, bytes]
+    set_specs: tuple[str, ...] = ()
+    set_names: dict[str, str] = field(default_factory=dict)  # setName of each spec, for ListSets
+    summary: dict = field(default_factory=dict)
+    about: bytes = b""  # serialized <about> containers (e.g. provenance of a harvested record)
+    source: str = ""  # where the record came from (a file path, an HTTP client), for messages
+
+
+def header_xml(header: Header) -> bytes:
+    """The header element (§2.5) serialized once, when the store sets the datestamp.
+
+    Its elements carry no namespace of their own: they are only ever written inside the OAI-PMH envelope,
+    whose default namespace they take, so a million headers do not repeat the namespace declaration."""
+    element = etree.Element("header", {"status": "deleted"} if header.deleted else {})
+    etree.SubElement(element, "identifier").text = header.identifier
+    etree.SubElement(element, "datestamp").text = header.datestamp
+    for spec in header.set_specs:
+        etree.SubElement(element, "setSpec").text = spec
+    return etree.tostring(element, encoding="UTF-8", xml_declaration=False)
+
+
+class Stored(NamedTuple):
+    """One record in one format as the store serves it: header, its serialized form, metadata bytes (None
+    for a tombstone or a header-only listing) and about bytes (empty when none)."""
+
+    header: Header
+    header_xml: bytes
+    metadata: Optional[bytes]
+    about: bytes = b""

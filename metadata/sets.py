@@ -1,0 +1,96 @@
+"""Set membership derived from a record's MODS (or, for Dublin Core-only records, its oai_dc).
+
+Rules (README documents them): `type:<genre>`, `journal:<host title>`, `subject:<topic>`, `year:<yyyy>`,
+each under its parent set `type`, `journal`, `subject`, `year`; plus sets an operator configures. Every
+child spec brings its parent, so a record in `subject:cuba` is in `subject` as well (§2.7.2).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from metadata.formats import DC_NS, MODS_NS
+
+PARENTS = {"type": "Types of resource", "journal": "Journals", "subject": "Subjects",
+           "year": "Publication years"}
+LABELS = {"type": "Type", "journal": "Journal", "subject": "Subject", "year": "Year"}
+M = {"m": MODS_NS}
+DC = {"dc": DC_NS}
+
+
+def slug(text: str) -> str:
+    """A setSpec-safe slug: ASCII letters, digits and hyphens."""
+    unaccented = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "-", unaccented.lower()).strip("-")
+
+
+def _type_of(genres: list[str]) -> str:
+    for genre in genres:
+        if "article" in genre.lower():
+            return "article"
+    return slug(genres[0]) if genres else ""
+
+
+def _year(dates: list[str]) -> str:
+    for date in dates:
+        match = re.match(r"\s*(\d{4})", date)
+        if match:
+            return match.group(1)
+    return ""
+
+
+def _texts(root: etree._Element, path: str, ns: dict) -> list[str]:
+    return [" ".join(t.split()) for t in root.xpath(path, namespaces=ns) if t and t.strip()]
+
+
+def facets_of_mods(mods: etree._Element) -> dict[str, list[str]]:
+    dates = _texts(mods, "m:originInfo/m:dateIssued[@keyDate='yes']/text()", M) + \
+        _texts(mods, "m:originInfo/m:dateIssued/text()", M)
+    return {
+        "type": [_type_of(_texts(mods, "m:genre/text()", M) or _texts(mods, "m:typeOfResource/text()", M))],
+        "journal": _texts(mods, "m:relatedItem[@type='host']/m:titleInfo[1]/m:title/text()", M)[:1],
+        "subject": _texts(mods, "m:subject/m:topic/text()", M),
+        "year": [_year(dates)],
+    }
+
+
+def facets_of_dc(dc: etree._Element) -> dict[str, list[str]]:
+    return {"type": [_type_of(_texts(dc, "dc:type/text()", DC))], "journal": [],
+            "subject": _texts(dc, "dc:subject/text()", DC), "year": [_year(_texts(dc, "dc:date/text()", DC))]}
+
+
+@dataclass(frozen=True)
+class ConfiguredSet:
+    """A set an operator defines: listed identifiers, or every record in one of the derived sets."""
+
+    spec: str
+    name: str
+    description: str = ""
+    identifiers: frozenset = field(default_factory=frozenset)
+    rule: str = ""  # a derived setSpec, e.g. "subject:cuba"
+
+    def contains(self, identifier: str, derived: set[str]) -> bool:
+        return identifier in self.identifiers or (bool(self.rule) and self.rule in derived)
+
+
+def memberships(facets: dict[str, list[str]], identifier: str,
+                configured: tuple[ConfiguredSet, ...] = ()) -> dict[str, str]:
+    """setSpec -> setName for every set the record belongs to, parents included."""
+    sets: dict[str, str] = {}
+    for parent, values in facets.items():
+        for value in values:
+            child = slug(value) if parent != "year" else value
+            if child:
+                sets[parent] = PARENTS[parent]
+                sets[f"{parent}:{child}"] = f"{LABELS[parent]}: {value}"
+    derived = set(sets)
+    for cs in configured:
+        if cs.contains(identifier, derived):
+            parts = cs.spec.split(":")
+            for depth in range(1, len(parts)):
+                sets.setdefault(":".join(parts[:depth]), ":".join(parts[:depth]))
+            sets[cs.spec] = cs.name
+    return sets

@@ -1,0 +1,164 @@
+"""The oai-provider command: one small function per task, on Flask's CLI (click).
+
+Expected failures (an invalid record, a missing file, a tampered schema) end with a one-line reason and
+exit status 1, never a traceback.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from metadata.ingest import ingest as ingest_files
+from metadata.ingest import xml_files
+from metadata.validate import InvalidRecord
+from provider.app import SEED, create_app
+from provider.settings import ConfigError
+from schemas import catalog
+
+
+def _set_instance(ctx, param, value):
+    if value:
+        os.environ["OAI_INSTANCE"] = str(Path(value).resolve())
+    return value
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False,
+             add_version_option=False, load_dotenv=False, set_debug_flag=False)
+@click.option("--instance", metavar="DIR", callback=_set_instance, expose_value=False, is_eager=True,
+              help="Instance folder (default: $OAI_INSTANCE, else ./instance).")
+def cli():
+    """An OAI-PMH 2.0 provider of MODS and Dublin Core records."""
+
+
+def _schema_folder() -> Path:
+    return Path(current_app.config["SCHEMA_FOLDER"])
+
+
+def install_schemas(source: str) -> list[str]:
+    try:
+        return catalog.install(source, _schema_folder())
+    except catalog.SchemaError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def initialise() -> None:
+    """Install schemas (when missing) and load the seed article; safe to run again."""
+    if catalog.missing(_schema_folder()):
+        install_schemas(current_app.config["SCHEMA_SOURCE"])
+    report = ingest_files(current_app.extensions["pipeline"], current_app.extensions["store"],
+                          sorted(SEED.glob("*.xml")))
+    if report.refused:
+        raise click.ClickException(str(report.refused[0]))
+    sets = current_app.extensions["configured_sets"]
+    if sets:
+        from metadata.store import SetInfo
+
+        current_app.extensions["store"].put_sets(SetInfo(s.spec, s.name, s.description) for s in sets)
+
+
+@cli.command(short_help="Create the instance, install schemas, load the seed article.")
+def init():
+    initialise()
+    click.echo(f"initialised {current_app.instance_path}")
+
+
+@cli.group(short_help="Manage the official XML schemas.")
+def schemas():
+    pass
+
+
+@schemas.command("install", short_help="Install the pinned schemas, verifying every sha256.")
+@click.option("--from", "source", metavar="DIR|URL", default=None,
+              help="Folder or URL base laid out like the schema catalog (default: $OAI_SCHEMA_SOURCE, "
+                   "else the publishers' canonical URLs).")
+def schemas_install(source):
+    installed = install_schemas(current_app.config["SCHEMA_SOURCE"] if source is None else source)
+    click.echo(f"installed {len(installed)} schemas into {_schema_folder()}")
+
+
+def _files(paths) -> list[Path]:
+    files = list(xml_files(Path(p) for p in paths))
+    for path in files:
+        if not path.exists():
+            raise click.ClickException(f"{path}: no such file or folder")
+    return files
+
+
+@cli.command(short_help="Validate and store MODS or oai_dc files or folders.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def ingest(paths):
+    files = _files(paths)
+    with click.progressbar(length=len(files), label="ingesting", file=sys.stderr,
+                           hidden=len(files) < 50) as bar:
+        report = ingest_files(current_app.extensions["pipeline"], current_app.extensions["store"], files,
+                              progress=bar.update)
+    for refusal in report.refused:
+        click.echo(f"refused {refusal}", err=True)
+    click.echo(f"{report.count('created')} created, {report.count('updated')} updated, "
+               f"{report.count('unchanged')} unchanged, {len(report.refused)} refused")
+    if report.refused:
+        sys.exit(1)
+
+
+@cli.command(short_help="Check files without storing them.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def validate(paths):
+    pipeline, refused = current_app.extensions["pipeline"], 0
+    for path in _files(paths):
+        try:
+            records = pipeline.prepare(path.read_bytes(), str(path))
+            click.echo(f"valid {path}: {', '.join(r.identifier for r in records)}")
+        except InvalidRecord as exc:
+            refused += 1
+            click.echo(f"invalid {exc}", err=True)
+    if refused:
+        raise click.ClickException(f"{refused} file(s) invalid")
+
+
+def _identifier(value: str) -> str:
+    """Accept a full OAI identifier or a local id."""
+    return value if value.startswith("oai:") else current_app.extensions["pipeline"].identifier(value)
+
+
+@cli.command(short_help="Delete a record, keeping a tombstone.")
+@click.argument("identifier")
+def delete(identifier):
+    header = current_app.extensions["store"].delete(_identifier(identifier))
+    if header is None:
+        raise click.ClickException(f"no record {_identifier(identifier)}")
+    click.echo(f"deleted {header.identifier} at {header.datestamp}")
+
+
+@cli.command(short_help="Print a stored record.")
+@click.argument("identifier")
+@click.option("--format", "prefix", default="mods", show_default=True, help="Metadata prefix.")
+def show(identifier, prefix):
+    stored = current_app.extensions["store"].get(_identifier(identifier), prefix)
+    if stored is None:
+        raise click.ClickException(f"no record {_identifier(identifier)} in format {prefix}")
+    if stored.metadata is None:
+        raise click.ClickException(f"{stored.header.identifier} was deleted at {stored.header.datestamp}")
+    click.echo(stored.metadata.decode())
+
+
+@cli.command(short_help="Serve the provider (initialises a new instance first).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host, port):
+    if catalog.missing(_schema_folder()):
+        initialise()
+    click.echo(f"OAI-PMH at http://{host}:{port}/oai (instance {current_app.instance_path})", err=True)
+    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="oai-provider")
+    except ConfigError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,117 @@
+"""Every configuration key, its default, its type and one line of help: the single table README documents.
+
+Keys are set (lowest to highest) by these defaults, the instance folder's config.py, OAI_* environment
+variables, and the test_config passed to create_app. check() coerces and validates each key once.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+
+class ConfigError(Exception):
+    """A configuration key is unknown or its value is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    coerce: Callable[[Any], Any]
+    help: str
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise ValueError("expected a string")
+    return str(value)
+
+
+def _positive_int(value: Any) -> int:
+    number = int(value)
+    if number < 1 or str(number) != str(value).strip():
+        raise ValueError("expected a positive whole number")
+    return number
+
+
+def _emails(value: Any) -> tuple[str, ...]:
+    items = value if isinstance(value, (list, tuple)) else [v for v in re.split(r"[,\s]+", _text(value)) if v]
+    if not items or not all(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(v)) for v in items):
+        raise ValueError("expected one or more e-mail addresses, separated by commas")
+    return tuple(str(v) for v in items)
+
+
+def _repository_identifier(value: Any) -> str:
+    # oai-identifier.xsd: a domain name, at least two labels.
+    text = _text(value)
+    if not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+", text):
+        raise ValueError("expected a domain name such as repository.example.org (oai-identifier scheme)")
+    return text
+
+
+def _base_url(value: Any) -> str:
+    text = _text(value)
+    if not re.fullmatch(r"https?://[^\s?#]+", text):
+        raise ValueError("expected an absolute http(s) URL without query or fragment")
+    return text
+
+
+def _secret(value: Any) -> str:
+    text = _text(value) if value is not None else ""
+    if value is not None and len(text) < 16:
+        raise ValueError("expected at least 16 characters")
+    return text or None
+
+
+def _database_url(value: Any) -> str:
+    text = _text(value) if value else ""
+    if text and not re.match(r"(sqlite:///|postgres(ql)?://)", text):
+        raise ValueError("expected sqlite:///PATH or postgresql://...")
+    return text
+
+
+def _json_list(value: Any) -> list:
+    data = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(data, list):
+        raise ValueError("expected a JSON list")
+    return data
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("INSTANCE", "instance", _text, "instance folder: config.py, SQLite database, schemas, secret key"),
+    Setting("BASE_URL", "http://127.0.0.1:8000/oai", _base_url,
+            "external URL of the OAI-PMH endpoint, as harvesters reach it (behind a proxy: the public URL)"),
+    Setting("REPOSITORY_NAME", "OAI-PMH metadata provider", _text, "repositoryName in Identify"),
+    Setting("REPOSITORY_IDENTIFIER", "provider.example.org", _repository_identifier,
+            "domain part of oai:<domain>:<local id> identifiers"),
+    Setting("ADMIN_EMAIL", ("admin@provider.example.org",), _emails, "adminEmail in Identify; several comma-separated"),
+    Setting("SECRET_KEY", None, _secret,
+            "signs resumption tokens; generated into the instance on init when not given; share it across app servers"),
+    Setting("DATABASE_URL", "", _database_url,
+            "sqlite:///PATH or postgresql://user@host:port/db; default: the instance's oai.sqlite3"),
+    Setting("SCHEMA_SOURCE", "", _text,
+            "folder or URL base to install the official schemas from; empty: the publishers' canonical URLs"),
+    Setting("PAGE_SIZE", 100, _positive_int, "records per ListRecords page"),
+    Setting("IDENTIFIERS_PAGE_SIZE", 500, _positive_int, "headers per ListIdentifiers page"),
+    Setting("SETS_PAGE_SIZE", 100, _positive_int, "sets per ListSets page"),
+    Setting("TOKEN_LIFETIME", 30 * 24 * 3600, _positive_int, "seconds a resumption token stays valid"),
+    Setting("SETS", [], _json_list,
+            'operator-defined sets: JSON list of {"spec", "name", "description", "identifiers": [...] or "rule": "<derived spec>"}'),
+    Setting("RIGHTS_URL", "", _text, "URL of a rights statement announced in an <about> rights container of every record"),
+    Setting("REPOSITORY_DESCRIPTION", "", _text, "a sentence about the repository for the home page"),
+)
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def check(values: dict[str, Any]) -> dict[str, Any]:
+    """Coerce every known key; ConfigError naming the key for an invalid value."""
+    checked = {}
+    for setting in SETTINGS:
+        value = values.get(setting.name, setting.default)
+        try:
+            checked[setting.name] = setting.coerce(value) if value is not None else None
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"OAI_{setting.name}: invalid value {value!r}: {exc}") from None
+    return checked

@@ -1,0 +1,10 @@
+"""The web layer: thin Flask adapters over the protocol and the store."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from provider.views.oai import blueprint as oai
+
+    app.register_blueprint(oai)
