@@ -7,10 +7,7 @@ from typing import Callable, Optional
 from lxml import etree
 
 from metadata.crosswalks.oai_dc import mods_to_oai_dc
-
-MODS_NS = "http://www.loc.gov/mods/v3"
-OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-DC_NS = "http://purl.org/dc/elements/1.1/"
+from metadata.namespaces import DC_NS, MODS_NS, OAI_DC_NS
 
 
 @dataclass(frozen=True)

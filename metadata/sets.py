@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -21,6 +22,7 @@ M = {"m": MODS_NS}
 DC = {"dc": DC_NS}
 
 
+@lru_cache(maxsize=65536)
 def slug(text: str) -> str:
     """A setSpec-safe slug: ASCII letters, digits and hyphens."""
     unaccented = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))

@@ -5,6 +5,7 @@ outright, so XXE, external DTDs and entity-expansion bombs never get as far as e
 """
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from lxml import etree
@@ -23,10 +24,16 @@ class InvalidRecord(Exception):
         super().__init__(f"{where}: {message}")
 
 
+_local = threading.local()
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False)
+    """One parser per thread: building a parser costs as much as parsing a record with it."""
+    parser = getattr(_local, "parser", None)
+    if parser is None:
+        parser = _local.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True, remove_pis=True, collect_ids=False)
+    return parser
 
 
 def parse(data: bytes, source: str) -> etree._Element:

@@ -1,0 +1,6 @@
+"""XML namespaces of the metadata formats, named once for every module that builds or reads them."""
+MODS_NS = "http://www.loc.gov/mods/v3"
+OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+XLINK_NS = "http://www.w3.org/1999/xlink"
