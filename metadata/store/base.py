@@ -61,6 +61,10 @@ class Store(Protocol):
     def create_schema(self) -> None:
         """Create or migrate the tables; idempotent."""
 
+    def now(self) -> str:
+        """The store's clock for a harvest's start: waits for writes in flight, so every change committed
+        afterwards has a datestamp at least this one (an incremental harvest from it misses nothing)."""
+
     def put(self, records: Sequence[Record]) -> list[PutResult]:
         """Store a batch in one transaction; the store sets datestamps from its own clock."""
 

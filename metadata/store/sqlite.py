@@ -17,8 +17,8 @@ from metadata.record import Header, Record, Stored, header_xml
 from metadata.store.base import (SCHEMA_VERSION, ListQuery, PutResult, SetInfo, StoreError, content_hash,
                                  summary_json)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+# Each schema version and the statements that bring the previous one to it.
+MIGRATIONS: dict[int, str] = {1: """
 CREATE TABLE IF NOT EXISTS records (
     identifier   TEXT PRIMARY KEY,
     datestamp    TEXT NOT NULL,
@@ -48,7 +48,23 @@ CREATE TABLE IF NOT EXISTS memberships (
 CREATE INDEX IF NOT EXISTS memberships_by_datestamp ON memberships (set_spec, datestamp, identifier);
 CREATE INDEX IF NOT EXISTS memberships_by_identifier ON memberships (identifier);
 CREATE TABLE IF NOT EXISTS sets (spec TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '');
-"""
+"""}
+
+# What a sound store never contains; each query names the offending rows.
+INTEGRITY = [
+    "SELECT 'dissemination without a record: ' || d.prefix || ' ' || d.identifier FROM disseminations d"
+    " WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.identifier = d.identifier)",
+    "SELECT 'membership without a record: ' || m.set_spec || ' ' || m.identifier FROM memberships m"
+    " WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.identifier = m.identifier)",
+    "SELECT 'dissemination datestamp or deletion differs from its record: ' || d.prefix || ' ' || d.identifier"
+    " FROM disseminations d JOIN records r USING (identifier)"
+    " WHERE d.datestamp <> r.datestamp OR r.deleted <> (d.xml IS NULL)",
+    "SELECT 'membership datestamp differs from its record: ' || m.set_spec || ' ' || m.identifier"
+    " FROM memberships m JOIN records r USING (identifier) WHERE m.datestamp <> r.datestamp",
+    "SELECT 'membership not among the record''s sets: ' || m.set_spec || ' ' || m.identifier"
+    " FROM memberships m JOIN records r USING (identifier)"
+    " WHERE instr(' ' || r.set_specs || ' ', ' ' || m.set_spec || ' ') = 0",
+]
 
 
 def utc_now() -> str:
@@ -90,12 +106,25 @@ class SQLiteStore:
         db.execute("COMMIT")
 
     def create_schema(self) -> None:
+        """Create the tables or migrate them step by step to SCHEMA_VERSION; refuse a newer database."""
         with self._write() as db:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
-                       (str(SCHEMA_VERSION),))
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+            if version > SCHEMA_VERSION:
+                raise StoreError(f"{self.path} has schema version {version}; this code knows {SCHEMA_VERSION}")
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[step].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+            db.execute("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE"
+                       " SET value = excluded.value", (str(SCHEMA_VERSION),))
+
+    def now(self) -> str:
+        """A harvest's start: read under the write lock, so a write in flight commits first and every
+        later change gets a datestamp at least this one."""
+        with self._write():
+            return utc_now()
 
     def schema_version(self) -> Optional[int]:
         try:
@@ -231,9 +260,10 @@ class SQLiteStore:
     def summaries(self, search: str = "", limit: int = 20) -> list[tuple[Header, dict]]:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self._db().execute(
-            "SELECT identifier, datestamp, deleted, set_specs, summary FROM records"
-            " WHERE deleted = 0 AND summary LIKE ? ESCAPE '\\' ORDER BY datestamp DESC, identifier LIMIT ?",
-            (pattern, limit))
+            "SELECT identifier, datestamp, deleted, set_specs, summary FROM records WHERE deleted = 0"
+            " AND (json_extract(summary, '$.title') LIKE ?1 ESCAPE '\\'"
+            " OR json_extract(summary, '$.creators') LIKE ?1 ESCAPE '\\')"
+            " ORDER BY datestamp DESC, identifier LIMIT ?2", (pattern, limit))
         return [(_header(*row[:4]), json.loads(row[4])) for row in rows]
 
     def record_count(self) -> int:
@@ -243,7 +273,7 @@ class SQLiteStore:
         db = self._db()
         problems = [r[0] for r in db.execute("PRAGMA integrity_check") if r[0] != "ok"]
         problems += [f"foreign key: {r}" for r in db.execute("PRAGMA foreign_key_check")]
-        return problems
+        return problems + [row[0] for sql in INTEGRITY for row in db.execute(sql + " LIMIT 100")]
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)
