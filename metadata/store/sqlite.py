@@ -35,18 +35,16 @@ CREATE TABLE IF NOT EXISTS disseminations (
     identifier TEXT NOT NULL REFERENCES records (identifier) ON DELETE CASCADE,
     datestamp  TEXT NOT NULL,
     xml        BLOB,
-    PRIMARY KEY (prefix, identifier)
+    PRIMARY KEY (identifier, prefix)
 );
 CREATE INDEX IF NOT EXISTS disseminations_by_datestamp ON disseminations (prefix, datestamp, identifier);
-CREATE INDEX IF NOT EXISTS disseminations_by_identifier ON disseminations (identifier);
 CREATE TABLE IF NOT EXISTS memberships (
     set_spec   TEXT NOT NULL,
     identifier TEXT NOT NULL REFERENCES records (identifier) ON DELETE CASCADE,
     datestamp  TEXT NOT NULL,
-    PRIMARY KEY (set_spec, identifier)
-);
+    PRIMARY KEY (identifier, set_spec)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS memberships_by_datestamp ON memberships (set_spec, datestamp, identifier);
-CREATE INDEX IF NOT EXISTS memberships_by_identifier ON memberships (identifier);
 CREATE TABLE IF NOT EXISTS sets (spec TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '');
 """}
 
@@ -134,37 +132,49 @@ class SQLiteStore:
         return int(row[0]) if row else None
 
     def put(self, records: Sequence[Record]) -> list[PutResult]:
-        results = []
+        """Upsert a batch in one transaction with one statement per table, not per record."""
+        records = list({r.identifier: r for r in records}.values())  # the last of a repeated identifier wins
         with self._write() as db:
             now = utc_now()
-            names = {}
+            existing = self._existing(db, [r.identifier for r in records])
+            results, changed, names = [], [], {}
             for record in records:
                 names.update(record.set_names)
                 digest = content_hash(record)
-                row = db.execute("SELECT datestamp, content_hash, deleted FROM records WHERE identifier = ?",
-                                 (record.identifier,)).fetchone()
-                if row and row[1] == digest and not row[2]:
-                    results.append(PutResult(record.identifier, row[0], "unchanged"))
+                old = existing.get(record.identifier)
+                if old and old[1] == digest and not old[2]:
+                    results.append(PutResult(record.identifier, old[0], "unchanged"))
                     continue
-                db.execute(
-                    "INSERT INTO records (identifier, datestamp, deleted, set_specs, header, content_hash, summary, about)"
-                    " VALUES (?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT (identifier) DO UPDATE SET"
-                    " datestamp = excluded.datestamp, deleted = 0, set_specs = excluded.set_specs,"
-                    " header = excluded.header, content_hash = excluded.content_hash,"
-                    " summary = excluded.summary, about = excluded.about",
-                    (record.identifier, now, " ".join(record.set_specs),
-                     header_xml(Header(record.identifier, now, record.set_specs)), digest,
-                     summary_json(record), record.about))
-                db.execute("DELETE FROM disseminations WHERE identifier = ?", (record.identifier,))
-                db.executemany("INSERT INTO disseminations VALUES (?, ?, ?, ?)",
-                               [(p, record.identifier, now, xml) for p, xml in record.formats.items()])
-                db.execute("DELETE FROM memberships WHERE identifier = ?", (record.identifier,))
-                db.executemany("INSERT INTO memberships VALUES (?, ?, ?)",
-                               [(s, record.identifier, now) for s in record.set_specs])
-                results.append(PutResult(record.identifier, now, "updated" if row else "created"))
+                changed.append((record, digest))
+                results.append(PutResult(record.identifier, now, "updated" if old else "created"))
+            replaced = [(r.identifier,) for r, _ in changed if r.identifier in existing]
+            db.executemany("DELETE FROM disseminations WHERE identifier = ?", replaced)
+            db.executemany("DELETE FROM memberships WHERE identifier = ?", replaced)
+            db.executemany(
+                "INSERT INTO records (identifier, datestamp, deleted, set_specs, header, content_hash, summary, about)"
+                " VALUES (?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT (identifier) DO UPDATE SET"
+                " datestamp = excluded.datestamp, deleted = 0, set_specs = excluded.set_specs,"
+                " header = excluded.header, content_hash = excluded.content_hash,"
+                " summary = excluded.summary, about = excluded.about",
+                [(r.identifier, now, " ".join(r.set_specs), header_xml(Header(r.identifier, now, r.set_specs)),
+                  digest, summary_json(r), r.about) for r, digest in changed])
+            db.executemany("INSERT INTO disseminations VALUES (?, ?, ?, ?)",
+                           [(p, r.identifier, now, xml) for r, _ in changed for p, xml in r.formats.items()])
+            db.executemany("INSERT INTO memberships VALUES (?, ?, ?)",
+                           [(s, r.identifier, now) for r, _ in changed for s in r.set_specs])
             db.executemany("INSERT INTO sets (spec, name) VALUES (?, ?) ON CONFLICT (spec) DO NOTHING",
                            names.items())
         return results
+
+    @staticmethod
+    def _existing(db: sqlite3.Connection, identifiers: list[str]) -> dict[str, tuple]:
+        found = {}
+        for start in range(0, len(identifiers), 500):
+            chunk = identifiers[start:start + 500]
+            rows = db.execute("SELECT identifier, datestamp, content_hash, deleted FROM records WHERE identifier"
+                              f" IN ({','.join('?' * len(chunk))})", chunk)
+            found.update((row[0], row[1:]) for row in rows)
+        return found
 
     def delete(self, identifier: str) -> Optional[Header]:
         with self._write() as db:
