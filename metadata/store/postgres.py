@@ -30,14 +30,12 @@ CREATE TABLE IF NOT EXISTS records (identifier text COLLATE "C" PRIMARY KEY, dat
 CREATE INDEX IF NOT EXISTS records_by_datestamp ON records (datestamp, identifier);
 CREATE TABLE IF NOT EXISTS disseminations (prefix text COLLATE "C" NOT NULL,
     identifier text COLLATE "C" NOT NULL REFERENCES records (identifier) ON DELETE CASCADE,
-    datestamp text COLLATE "C" NOT NULL, xml bytea, PRIMARY KEY (prefix, identifier));
+    datestamp text COLLATE "C" NOT NULL, xml bytea, PRIMARY KEY (identifier, prefix));
 CREATE INDEX IF NOT EXISTS disseminations_by_datestamp ON disseminations (prefix, datestamp, identifier);
-CREATE INDEX IF NOT EXISTS disseminations_by_identifier ON disseminations (identifier);
 CREATE TABLE IF NOT EXISTS memberships (set_spec text COLLATE "C" NOT NULL,
     identifier text COLLATE "C" NOT NULL REFERENCES records (identifier) ON DELETE CASCADE,
-    datestamp text COLLATE "C" NOT NULL, PRIMARY KEY (set_spec, identifier));
+    datestamp text COLLATE "C" NOT NULL, PRIMARY KEY (identifier, set_spec));
 CREATE INDEX IF NOT EXISTS memberships_by_datestamp ON memberships (set_spec, datestamp, identifier);
-CREATE INDEX IF NOT EXISTS memberships_by_identifier ON memberships (identifier);
 CREATE TABLE IF NOT EXISTS sets (spec text COLLATE "C" PRIMARY KEY, name text NOT NULL,
     description text NOT NULL DEFAULT '')""".split(";")}
 
