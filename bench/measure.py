@@ -1,0 +1,233 @@
+"""The bench's measurements: ingest throughput (and where its time goes), harvests, GetRecord, the deep page
+and the cold start. Each returns plain numbers; run.py decides what to run and report.py prints them."""
+from __future__ import annotations
+
+import cProfile
+import io
+import multiprocessing
+import pstats
+import random
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+from urllib.parse import quote
+
+from bench import corpus
+from bench.client import harvest, harvest_job, percentile, timed_requests
+from bench.servers import Server, rss_mb
+
+PAGE_SIZE = 100
+
+
+def median(values) -> float:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+# --- ingest ----------------------------------------------------------------------------------------------
+
+def write_files(folder: Path, count: int) -> Path:
+    """count corpus records as files, for metadata.ingest.ingest to read (kept for the next run)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        path = folder / f"{corpus.local_id(index)}.xml"
+        if not path.exists():
+            path.write_bytes(corpus.mods_bytes(index))
+    return folder
+
+
+def _ingest_child(args: tuple) -> dict:
+    """In a child process: the project's ingest() over count files into an empty store, one process."""
+    from metadata.ingest import ingest, xml_files
+    from metadata.store import open_store
+
+    folder, count, database_url, schemas = args
+    store = open_store(database_url)
+    store.create_schema()
+    pipeline = corpus.pipeline(schemas)
+    files = sorted(xml_files([folder]))[:count]
+    marks: dict[int, float] = {}
+
+    def progress(_step: int) -> None:
+        marks["done"] = marks.get("done", 0) + 1
+        if marks["done"] in (count // 5, count):
+            marks[marks["done"]] = rss_mb_self()
+
+    start = time.perf_counter()
+    report = ingest(pipeline, store, files, progress=progress)
+    seconds = time.perf_counter() - start
+    store.close()
+    if report.refused or report.count("created") != count:
+        raise RuntimeError(f"ingest refused {len(report.refused)} corpus files: {report.refused[:1]}")
+    return {"records": count, "seconds": seconds, "rate": count / seconds,
+            "rss_20": marks.get(count // 5), "rss_100": marks.get(count)}
+
+
+def rss_mb_self() -> float:
+    import os
+
+    return rss_mb(os.getpid())
+
+
+def ingest_once(folder: Path, count: int, database_url: str, schemas: Path) -> dict:
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        return pool.apply(_ingest_child, ((folder, count, database_url, schemas),))
+
+
+def ingest_breakdown(schemas: Path, count: int, database_url: str) -> tuple[dict[str, float], str]:
+    """Seconds per stage of Pipeline.prepare and store.put over count records, timed stage by stage with
+    the same functions the pipeline calls, and the cProfile top of the real prepare + put."""
+    from metadata.formats import FORMATS, MASTER
+    from metadata.ingest import serialize
+    from metadata.sets import facets_of_mods, memberships
+    from metadata.store import open_store
+    from metadata.validate import parse
+
+    pipeline = corpus.pipeline(schemas)
+    validator, oai_dc = pipeline.validator, FORMATS["oai_dc"]
+    data = [corpus.mods_bytes(i) for i in range(count)]
+    stages = dict.fromkeys(("parse", "validate MODS (XSD)", "crosswalk to oai_dc", "validate oai_dc (XSD)",
+                            "sets", "serialize", "store.put (SQLite)"), 0.0)
+
+    def timed(stage: str, call: Callable):
+        start = time.perf_counter()
+        result = call()
+        stages[stage] += time.perf_counter() - start
+        return result
+
+    for i, document in enumerate(data):
+        root = timed("parse", lambda: parse(document, "x"))
+        timed("validate MODS (XSD)", lambda: validator.check(MASTER.schema_path, root, "x"))
+        dc = timed("crosswalk to oai_dc", lambda: oai_dc.from_mods(root))
+        timed("validate oai_dc (XSD)", lambda: validator.check(oai_dc.schema_path, dc, "x"))
+        timed("sets", lambda: memberships(facets_of_mods(root), corpus.identifier(i)))
+        timed("serialize", lambda: (serialize(root), serialize(dc)))
+    store = open_store(database_url)
+    store.create_schema()
+    records = [r for i, d in enumerate(data) for r in pipeline.prepare(d, str(i))]
+    for start in range(0, len(records), 500):
+        timed("store.put (SQLite)", lambda: store.put(records[start:start + 500]))
+    store.close()
+
+    profile = cProfile.Profile()
+    profile.enable()
+    for i, document in enumerate(data):
+        pipeline.prepare(document, str(i))
+    profile.disable()
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(15)
+    return stages, out.getvalue()
+
+
+# --- harvests --------------------------------------------------------------------------------------------
+
+@dataclass
+class HarvestFigures:
+    records_per_s: float
+    p50_ms: float
+    p99_ms: float
+    rss_mb: float
+    items: int
+
+
+def harvest_series(server: Server, verb: str, expected: int, runs: int, harvesters: int) -> HarvestFigures:
+    """runs complete harvests (harvesters of them at once, in processes); medians of each figure."""
+    rates, p50s, p99s, rss = [], [], [], []
+    for _ in range(runs):
+        if harvesters == 1:
+            results = [harvest(server.port, server.path, verb)]
+            wall = results[0].seconds
+        else:
+            start = time.perf_counter()
+            with multiprocessing.get_context("fork").Pool(harvesters) as pool:
+                results = pool.map(harvest_job, [(server.port, server.path, verb)] * harvesters)
+            wall = time.perf_counter() - start
+        for result in results:
+            if result.items != expected:
+                raise RuntimeError(f"{server.name} {verb}: harvested {result.items} headers, expected {expected}")
+        latencies = [t for r in results for t in r.latencies]
+        rates.append(sum(r.items for r in results) / wall)
+        p50s.append(percentile(latencies, 50) * 1000)
+        p99s.append(percentile(latencies, 99) * 1000)
+        rss.append(server.worker_rss_mb())
+    return HarvestFigures(median(rates), median(p50s), median(p99s), median(rss), expected)
+
+
+def get_record_series(server: Server, n: int, samples: int, runs: int) -> tuple[float, float]:
+    """(p50 ms, p99 ms) of GetRecord oai_dc over random identifiers; medians over runs."""
+    p50s, p99s = [], []
+    for run in range(runs):
+        rng = random.Random(run)
+        queries = [f"verb=GetRecord&metadataPrefix=oai_dc&identifier={quote(corpus.identifier(rng.randrange(n)))}"
+                   for _ in range(samples)]
+        latencies = timed_requests(server.port, server.path, queries)
+        p50s.append(percentile(latencies, 50) * 1000)
+        p99s.append(percentile(latencies, 99) * 1000)
+    return median(p50s), median(p99s)
+
+
+def provider_tokens(secret: str, total: int, deep_after: tuple[str, str], deep_cursor: int) -> tuple[str, str]:
+    """(page 1, page at deep_cursor) of ListRecords oai_dc as resumption tokens minted as the provider does:
+    stateless, signed with the instance's key (provider/oai/tokens.py), so no harvest is needed to reach them."""
+    from provider.oai.tokens import ResumptionState, TokenCodec
+    from provider.oai.verbs import utc_now
+
+    codec = TokenCodec(secret, 3600)
+    first = ResumptionState("ListRecords", "oai_dc", None, None, utc_now(), None, 0, total)
+    deep = ResumptionState("ListRecords", "oai_dc", None, None, first.until, list(deep_after), deep_cursor, total)
+    return codec.encode(first)[0], codec.encode(deep)[0]
+
+
+def pyoai_tokens(deep_cursor: int) -> tuple[str, str]:
+    """The same two pages as pyoai's BatchingServer encodes them (its token is the query and a cursor)."""
+    from oaipmh.server import encodeResumptionToken
+
+    kw = {"metadataPrefix": "oai_dc", "batch_size": PAGE_SIZE + 1}
+    return encodeResumptionToken(kw, 0), encodeResumptionToken(kw, deep_cursor)
+
+
+def deep_page_series(server: Server, tokens: tuple[str, str], samples: int, runs: int) -> dict:
+    """Median latency (ms) of a new harvest's first request, of page 1 via a token and of the deep page
+    via a token, requested in turn; medians over runs."""
+    fresh = "verb=ListRecords&metadataPrefix=oai_dc"
+    first, deep = (f"verb=ListRecords&resumptionToken={quote(t, safe='')}" for t in tokens)
+    figures = {"new": [], "first": [], "deep": []}
+    for _ in range(runs):
+        latencies = timed_requests(server.port, server.path, [fresh, first, deep] * samples)
+        for k, key in enumerate(figures):
+            figures[key].append(statistics.median(latencies[k::3]) * 1000)
+    result = {key: median(values) for key, values in figures.items()}
+    result["ratio"] = result["deep"] / result["first"]
+    return result
+
+
+def profile_summary(stats_files: list[Path], top: int = 25) -> str:
+    """The cProfile top (by own time and by cumulative time) of one or more worker stats files."""
+    out = io.StringIO()
+    stats = pstats.Stats(*map(str, stats_files), stream=out)
+    total = stats.total_tt
+    out.write(f"total profiled time {total:.2f} s\n")
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    return out.getvalue()
+
+
+def own_time_shares(stats_files: list[Path], top: int = 15) -> list[tuple[str, float, float]]:
+    """(function, own seconds, share of the worker's time) for the top functions by own time."""
+    stats = pstats.Stats(*map(str, stats_files), stream=io.StringIO())
+    rows = sorted(((tt, func) for func, (cc, nc, tt, ct, callers) in stats.stats.items()), reverse=True)[:top]
+    return [(f"{Path(f[0]).name}:{f[1]}({f[2]})", tt, tt / stats.total_tt) for tt, f in rows]
+
+
+def cumulative_shares(stats_files: list[Path], names: list[str]) -> list[tuple[str, float]]:
+    """Share of the worker's time spent inside (cumulative) each named function, e.g. 'list_records'."""
+    stats = pstats.Stats(*map(str, stats_files), stream=io.StringIO())
+    result = []
+    for name in names:
+        found = [ct for func, (cc, nc, tt, ct, callers) in stats.stats.items() if func[2] == name]
+        result.append((name, max(found, default=0.0) / stats.total_tt))
+    return result
+
