@@ -1,0 +1,26 @@
+"""The benchmark runner completes on a 500-record corpus and reports figures for both servers, so the bench
+cannot rot (issue 5). SQLite only, one run of each figure; the real benchmark is `python -m bench.run`."""
+from bench import run
+
+N = 500
+
+
+def test_bench_runner_reports_provider_and_pyoai_at_500_records(tmp_path):
+    output = tmp_path / "latest.md"
+    results = run.main(["--sizes", str(N), "--runs", "1", "--getrecord", "20", "--deep-samples", "2",
+                        "--workdir", str(tmp_path / "work"), "--output", str(output)])
+
+    assert [(store, f["records"]) for store, f in results.ingests] == [("sqlite", N)]
+    assert results.ingests[0][1]["rate"] > 0
+    for server in ("provider", "pyoai"):
+        for workers in (1, 2):
+            for verb in run.VERBS:
+                figures = results.harvest("sqlite", N, server, workers, verb)
+                assert figures is not None, (server, workers, verb)
+                assert figures.items == N and figures.records_per_s > 0 and figures.p99_ms > 0
+                assert figures.rss_mb > 0
+        assert [r.p50_ms > 0 for r in results.get_records if r.server == server] == [True]
+        assert [r.ms["deep"] > 0 for r in results.deep_pages if r.server == server] == [True]
+    assert any(label.startswith("gunicorn") and seconds for _, _, label, seconds, _ in results.cold_starts)
+    text = output.read_text()
+    assert "| sqlite | 500 | provider | 1 | ListRecords |" in text and "| sqlite | 500 | pyoai | 1 | ListRecords |" in text
