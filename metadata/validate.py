@@ -27,6 +27,18 @@ class InvalidRecord(Exception):
 _local = threading.local()
 
 
+class _ExternalResource(Exception):
+    """The document asked for an external DTD or entity (its URL is the message)."""
+
+
+class _RefuseExternal(etree.Resolver):
+    """Stops every external load before libxml2 opens it: with load_dtd=False libxml2 still reads a
+    DOCTYPE's external subset from a local file, and no_network only covers the network."""
+
+    def resolve(self, url, pubid, context):
+        raise _ExternalResource(url)
+
+
 def _parser() -> etree.XMLParser:
     """One parser per thread: building a parser costs as much as parsing a record with it."""
     parser = getattr(_local, "parser", None)
@@ -34,6 +46,7 @@ def _parser() -> etree.XMLParser:
         parser = _local.parser = etree.XMLParser(
             resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False,
             remove_comments=True, remove_pis=True, collect_ids=False)
+        parser.resolvers.add(_RefuseExternal())
     return parser
 
 
@@ -48,6 +61,9 @@ def parse(data: bytes, source: str) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         line = exc.lineno if exc.lineno else None
         raise InvalidRecord(source, f"not well-formed XML: {exc.msg}", line) from None
+    except _ExternalResource as exc:
+        raise InvalidRecord(
+            source, f"DOCTYPE declarations (DTDs, entities) are not accepted; {exc} was not read") from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise InvalidRecord(source, "DOCTYPE declarations (DTDs, entities) are not accepted")
     root = tree.getroot()

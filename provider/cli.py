@@ -12,9 +12,11 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup
+from werkzeug.serving import run_simple
 
 from metadata.ingest import ingest as ingest_files
 from metadata.ingest import xml_files
+from metadata.store import StoreError
 from metadata.validate import InvalidRecord
 from provider.app import SEED, create_app
 from provider.settings import ConfigError
@@ -95,8 +97,11 @@ def ingest(paths):
     files = _files(paths)
     with click.progressbar(length=len(files), label="ingesting", file=sys.stderr,
                            hidden=len(files) < 50) as bar:
-        report = ingest_files(current_app.extensions["pipeline"], current_app.extensions["store"], files,
-                              progress=bar.update)
+        try:
+            report = ingest_files(current_app.extensions["pipeline"], current_app.extensions["store"], files,
+                                  progress=bar.update)
+        except catalog.SchemaError as exc:  # not installed: the message says how to install them
+            raise click.ClickException(str(exc)) from None
     for refusal in report.refused:
         click.echo(f"refused {refusal}", err=True)
     click.echo(f"{report.count('created')} created, {report.count('updated')} updated, "
@@ -116,6 +121,8 @@ def validate(paths):
         except InvalidRecord as exc:
             refused += 1
             click.echo(f"invalid {exc}", err=True)
+        except catalog.SchemaError as exc:
+            raise click.ClickException(str(exc)) from None
     if refused:
         raise click.ClickException(f"{refused} file(s) invalid")
 
@@ -153,12 +160,13 @@ def serve(host, port):
     if catalog.missing(_schema_folder()):
         initialise()
     click.echo(f"OAI-PMH at http://{host}:{port}/oai (instance {current_app.instance_path})", err=True)
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    # Not app.run(): under Flask's CLI (FLASK_RUN_FROM_CLI) it returns at once without serving.
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 def main() -> None:
     try:
         cli.main(prog_name="oai-provider")
-    except ConfigError as exc:
+    except (ConfigError, StoreError) as exc:  # raised while the app is built, before any command runs
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)

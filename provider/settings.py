@@ -111,7 +111,8 @@ def check(values: dict[str, Any]) -> dict[str, Any]:
     for setting in SETTINGS:
         value = values.get(setting.name, setting.default)
         try:
-            checked[setting.name] = setting.coerce(value) if value is not None else None
+            # None too (JSON null, `KEY = None`): only a key whose coercer accepts None may be left unset.
+            checked[setting.name] = setting.coerce(value)
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"OAI_{setting.name}: invalid value {value!r}: {exc}") from None
     return checked

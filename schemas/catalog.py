@@ -132,12 +132,19 @@ def _entry_for(host: str, path: str) -> SchemaFile | None:
     return None
 
 
+def _not_installed(path: str, folder: Path) -> SchemaError:
+    return SchemaError(
+        f"schema {path} is not installed in {folder}: run 'oai-provider schemas install' "
+        "(set OAI_SCHEMA_SOURCE to a folder of official schemas when offline)")
+
+
 class _CatalogResolver(etree.Resolver):
     """Maps canonical schema URLs (http or https) to the installed files; refuses every other URL."""
 
     def __init__(self, folder: Path):
         super().__init__()
         self.folder = folder
+        self.absent: list[str] = []  # imports not installed, named when compiling fails
 
     def resolve(self, url, pubid, context):
         parts = urlsplit(url)
@@ -145,6 +152,8 @@ class _CatalogResolver(etree.Resolver):
             entry = _entry_for(parts.netloc, parts.path)
             if entry is None:
                 raise SchemaError(f"schema import {url} is not in the catalog")
+            if not (self.folder / entry.path).is_file():
+                self.absent.append(entry.path)
             return self.resolve_filename(str(self.folder / entry.path), context)
         return None  # a relative or file path inside the folder: libxml2 reads it itself
 
@@ -153,12 +162,16 @@ def load_schema(folder: Path, path: str) -> etree.XMLSchema:
     """Compile one installed schema with its imports resolved offline."""
     target = folder / path
     if not target.is_file():
-        raise SchemaError(
-            f"schema {path} is not installed in {folder}: run 'oai-provider schemas install' "
-            "(set OAI_SCHEMA_SOURCE to a folder of official schemas when offline)")
+        raise _not_installed(path, folder)
     parser = etree.XMLParser(no_network=True, resolve_entities=False, load_dtd=False)
-    parser.resolvers.add(_CatalogResolver(folder))
-    return etree.XMLSchema(etree.parse(str(target), parser))
+    resolver = _CatalogResolver(folder)
+    parser.resolvers.add(resolver)
+    try:
+        return etree.XMLSchema(etree.parse(str(target), parser))
+    except etree.XMLSchemaParseError:
+        if resolver.absent:  # libxml2 would only say a type does not resolve
+            raise _not_installed(resolver.absent[0], folder) from None
+        raise
 
 
 XS_NS = "http://www.w3.org/2001/XMLSchema"
