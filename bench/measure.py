@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from bench import corpus
 from bench.client import harvest, harvest_job, percentile, timed_requests
+from bench.machine import OtherLoad, wait_for_quiet
 from bench.servers import Server, rss_mb
 
 PAGE_SIZE = 100
@@ -72,9 +73,12 @@ def rss_mb_self() -> float:
 
 
 def ingest_once(folder: Path, count: int, database_url: str, schemas: Path) -> dict:
+    wait_for_quiet()
+    meter = OtherLoad()
     context = multiprocessing.get_context("fork")
     with context.Pool(1) as pool:
-        return pool.apply(_ingest_child, ((folder, count, database_url, schemas),))
+        figures = pool.apply(_ingest_child, ((folder, count, database_url, schemas),))
+    return dict(figures, other_load=meter.stop())
 
 
 def ingest_breakdown(schemas: Path, count: int, database_url: str) -> tuple[dict[str, float], str]:
@@ -131,11 +135,14 @@ class HarvestFigures:
     p99_ms: float
     rss_mb: float
     items: int
+    other_load: float = 0.0  # cores other processes used meanwhile (bench.machine)
 
 
 def harvest_series(server: Server, verb: str, expected: int, runs: int, harvesters: int) -> HarvestFigures:
     """runs complete harvests (harvesters of them at once, in processes); medians of each figure."""
     rates, p50s, p99s, rss = [], [], [], []
+    wait_for_quiet()
+    meter = OtherLoad()
     for _ in range(runs):
         if harvesters == 1:
             results = [harvest(server.port, server.path, verb)]
@@ -153,12 +160,14 @@ def harvest_series(server: Server, verb: str, expected: int, runs: int, harveste
         p50s.append(percentile(latencies, 50) * 1000)
         p99s.append(percentile(latencies, 99) * 1000)
         rss.append(server.worker_rss_mb())
-    return HarvestFigures(median(rates), median(p50s), median(p99s), median(rss), expected)
+    return HarvestFigures(median(rates), median(p50s), median(p99s), median(rss), expected, meter.stop())
 
 
-def get_record_series(server: Server, n: int, samples: int, runs: int) -> tuple[float, float]:
-    """(p50 ms, p99 ms) of GetRecord oai_dc over random identifiers; medians over runs."""
+def get_record_series(server: Server, n: int, samples: int, runs: int) -> tuple[float, float, float]:
+    """(p50 ms, p99 ms, other load) of GetRecord oai_dc over random identifiers; medians over runs."""
     p50s, p99s = [], []
+    wait_for_quiet()
+    meter = OtherLoad()
     for run in range(runs):
         rng = random.Random(run)
         queries = [f"verb=GetRecord&metadataPrefix=oai_dc&identifier={quote(corpus.identifier(rng.randrange(n)))}"
@@ -166,7 +175,7 @@ def get_record_series(server: Server, n: int, samples: int, runs: int) -> tuple[
         latencies = timed_requests(server.port, server.path, queries)
         p50s.append(percentile(latencies, 50) * 1000)
         p99s.append(percentile(latencies, 99) * 1000)
-    return median(p50s), median(p99s)
+    return median(p50s), median(p99s), meter.stop()
 
 
 def provider_tokens(secret: str, total: int, deep_after: tuple[str, str], deep_cursor: int) -> tuple[str, str]:
@@ -195,12 +204,15 @@ def deep_page_series(server: Server, tokens: tuple[str, str], samples: int, runs
     fresh = "verb=ListRecords&metadataPrefix=oai_dc"
     first, deep = (f"verb=ListRecords&resumptionToken={quote(t, safe='')}" for t in tokens)
     figures = {"new": [], "first": [], "deep": []}
+    wait_for_quiet()
+    meter = OtherLoad()
     for _ in range(runs):
         latencies = timed_requests(server.port, server.path, [fresh, first, deep] * samples)
         for k, key in enumerate(figures):
             figures[key].append(statistics.median(latencies[k::3]) * 1000)
     result = {key: median(values) for key, values in figures.items()}
     result["ratio"] = result["deep"] / result["first"]
+    result["other_load"] = meter.stop()
     return result
 
 

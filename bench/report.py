@@ -33,6 +33,7 @@ class LatencyRow:
     server: str
     p50_ms: float
     p99_ms: float
+    other_load: float = 0.0
 
 
 @dataclass
@@ -117,12 +118,14 @@ def markdown(results: Results) -> str:
     out += [f"Each figure is the median of {results.runs} run(s). Servers run under gunicorn on loopback (default "
             "sync workers), harvested by a plain http.client harvester that follows resumption tokens; pages of "
             "100 records (ListRecords) and 500 headers (ListIdentifiers); 2 workers are harvested by 2 concurrent "
-            "harvesters (aggregate records/s). RSS: the largest worker's VmRSS after the harvest.", ""]
+            "harvesters (aggregate records/s). RSS: the largest worker's VmRSS after the harvest. *other load*: "
+            "cores used by processes outside the bench while a figure was taken (the runner first waits up to "
+            "60 s for them to fall under 0.25); figures taken under load understate the servers.", ""]
 
     out += ["## Ingest, one process, full XSD validation of MODS and oai_dc", ""]
-    out += _table(["store", "records", "seconds", "records/s", "target", "RSS at 20% / 100% (MB)"], [
+    out += _table(["store", "records", "seconds", "records/s", "target", "RSS at 20% / 100% (MB)", "other load"], [
         [store, f"{f['records']:,}", _f(f["seconds"], 2), _f(f["rate"], 0), f"≥ {TARGET_INGEST:,}",
-         f"{_f(f['rss_20'])} / {_f(f['rss_100'])}"] for store, f in results.ingests])
+         f"{_f(f['rss_20'])} / {_f(f['rss_100'])}", _f(f.get("other_load"), 2)] for store, f in results.ingests])
     if results.breakdown:
         count, stages, _ = results.breakdown
         total = sum(stages.values())
@@ -132,26 +135,28 @@ def markdown(results: Results) -> str:
             [stage, _f(seconds / count * 1e6, 0), f"{seconds / total:.0%}"] for stage, seconds in stages.items()])
 
     out += ["", "## Corpus build (generation + validation in worker processes, store writes in one)", ""]
-    out += _table(["store", "records", "deleted", "writes", "processes", "seconds", "records/s"], [
+    out += _table(["store", "records", "deleted", "writes", "processes", "seconds", "records/s", "other load"], [
         [store, f"{n:,}", f"{b.get('deleted', 0):,}", f"{b.get('writes', 0):,}", b.get("workers", "–"),
-         _f(b.get("seconds")) + (" (cached)" if b.get("cached") else ""), _f(b.get("rate"), 0)]
-        for store, n, b in results.builds])
+         _f(b.get("seconds")) + (" (cached)" if b.get("cached") else ""), _f(b.get("rate"), 0),
+         _f(b.get("other_load"), 2)] for store, n, b in results.builds])
 
     out += ["", "## Harvests", ""]
     out += _table(["store", "records", "server", "workers", "verb", "records/s", "p50 page ms", "p99 page ms",
-                   "worker RSS MB", "ratio"], [
+                   "worker RSS MB", "ratio", "other load"], [
         [r.store, f"{r.n:,}", r.server, r.workers, r.verb, _f(r.figures.records_per_s, 0), _f(r.figures.p50_ms, 2),
-         _f(r.figures.p99_ms, 2), _f(r.figures.rss_mb), _ratio(results, r)] for r in results.harvests])
+         _f(r.figures.p99_ms, 2), _f(r.figures.rss_mb), _ratio(results, r), _f(r.figures.other_load, 2)]
+        for r in results.harvests])
 
     out += ["", "## GetRecord (oai_dc, random identifiers, one worker)", ""]
-    out += _table(["store", "records", "server", "p50 ms", "p99 ms"], [
-        [r.store, f"{r.n:,}", r.server, _f(r.p50_ms, 2), _f(r.p99_ms, 2)] for r in results.get_records])
+    out += _table(["store", "records", "server", "p50 ms", "p99 ms", "other load"], [
+        [r.store, f"{r.n:,}", r.server, _f(r.p50_ms, 2), _f(r.p99_ms, 2), _f(r.other_load, 2)]
+        for r in results.get_records])
 
     out += ["", "## Deep page: ListRecords page at 99% of the list vs page 1, both via a resumption token", ""]
     out += _table(["store", "records", "server", "new harvest, 1st request ms", "page 1 via token ms",
-                   "page at cursor ms", "cursor", "deep / page 1"], [
+                   "page at cursor ms", "cursor", "deep / page 1", "other load"], [
         [r.store, f"{r.n:,}", r.server, _f(r.ms["new"], 2), _f(r.ms["first"], 2), _f(r.ms["deep"], 2),
-         f"{r.cursor:,}", f"{r.ms['ratio']:.2f}×"] for r in results.deep_pages])
+         f"{r.cursor:,}", f"{r.ms['ratio']:.2f}×", _f(r.ms.get("other_load"), 2)] for r in results.deep_pages])
 
     out += ["", "## Cold start: command launched to its first answered request (Identify)", ""]
     out += _table(["store", "records", "command", "seconds"], [

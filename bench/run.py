@@ -16,14 +16,17 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from bench import corpus, measure, report
+from bench import corpus, machine, measure, report
+from bench.machine import OtherLoad, wait_for_quiet
 from bench.servers import ROOT, cold_start, free_port, gunicorn, gunicorn_command, serve_command
 
 SECRET = "bench-secret-key-0123456789"
@@ -44,7 +47,9 @@ def schema_source() -> str:
 def fingerprint() -> str:
     """Changes when the generator or anything that shapes stored rows changes: a cached corpus is then rebuilt."""
     digest = hashlib.sha256()
-    for path in sorted([ROOT / "bench" / "corpus.py", *(ROOT / "metadata").rglob("*.py")]):
+    shaping = [ROOT / "bench" / "corpus.py", *(ROOT / "metadata" / name for name in ("record.py", "ingest.py", "sets.py")),
+               *(ROOT / "metadata" / "crosswalks").glob("*.py"), *(ROOT / "metadata" / "store").glob("*.py")]
+    for path in sorted(shaping):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -129,6 +134,8 @@ def prepare_instance(store: str, n: int, args, schemas: Path) -> Instance:
     db = open_store(url)
     db.create_schema()
     log(f"{store} {n:,}: generating and ingesting ({args.workers} preparing processes)")
+    wait_for_quiet()
+    meter = OtherLoad()
     step, shown = max(1, n // 10), [0]
 
     def progress(done: int) -> None:
@@ -146,7 +153,7 @@ def prepare_instance(store: str, n: int, args, schemas: Path) -> Instance:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
     instance.built = {"seconds": seconds, "rate": n / seconds, "deleted": built.deleted, "writes": built.writes,
-                      "workers": args.workers, "cached": False}
+                      "workers": args.workers, "cached": False, "other_load": meter.stop()}
     marker.write_text(json.dumps(dict(wanted, built=instance.built)))
     log(f"{store} {n:,}: built in {seconds:.1f} s ({n / seconds:,.0f} records/s)")
     return instance
@@ -177,8 +184,8 @@ def bench_instance(instance: Instance, args, results: report.Results) -> None:
             if workers != 1:
                 continue
             log(f"{store} {n:,}: {name}, GetRecord and deep page")
-            p50, p99 = measure.get_record_series(server, n, args.getrecord, args.runs)
-            results.get_records.append(report.LatencyRow(store, n, name, p50, p99))
+            results.get_records.append(report.LatencyRow(
+                store, n, name, *measure.get_record_series(server, n, args.getrecord, args.runs)))
             tokens = (measure.provider_tokens(SECRET, n, deep_after, deep_cursor) if name == "provider"
                       else measure.pyoai_tokens(deep_cursor))
             results.deep_pages.append(report.DeepRow(store, n, name, deep_cursor,
@@ -189,6 +196,7 @@ def bench_instance(instance: Instance, args, results: report.Results) -> None:
                            ("gunicorn 'provider:create_app()', 1 worker",
                             lambda port: gunicorn_command("provider:create_app()", port))):
         times, failure = [], None
+        wait_for_quiet()
         for _ in range(args.runs):
             port = free_port()
             try:
@@ -232,6 +240,8 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
                         help="processes preparing (validating) the corpus")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("BENCH_WORKDIR", "/tmp/oai-bench")))
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument("--quiet-wait", type=float, default=60.0, metavar="SECONDS",
+                        help="before each figure, wait up to this long for other processes to leave the cores")
     parser.add_argument("--rebuild", action="store_true", help="rebuild corpora even if cached")
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile a provider worker during a harvest of the largest corpus")
@@ -240,8 +250,23 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
 
 
 def main(argv: Optional[list[str]] = None) -> report.Results:
-    args = parse_args(argv)
+    """Run the bench; stopped by SIGTERM or SIGINT it still stops the servers it started (the with blocks
+    unwind). A runner started in the background by a shell inherits SIGINT ignored, so it takes it back."""
+    if threading.current_thread() is not threading.main_thread():
+        return _main(parse_args(argv))
+    saved = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _main(parse_args(argv))
+    finally:
+        signal.signal(signal.SIGTERM, saved[0])
+        signal.signal(signal.SIGINT, saved[1])
+
+
+def _main(args: argparse.Namespace) -> report.Results:
     args.workdir = args.workdir.resolve()
+    machine.PATIENCE = args.quiet_wait
     sizes = sorted(set(args.sizes + ([1_000_000] if args.million else [])))
     stores = ["sqlite", "postgresql"] if args.store == "both" else [args.store]
     args.workdir.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ N = 500
 
 def test_bench_runner_reports_provider_and_pyoai_at_500_records(tmp_path):
     output = tmp_path / "latest.md"
-    results = run.main(["--sizes", str(N), "--runs", "1", "--getrecord", "20", "--deep-samples", "2",
+    results = run.main(["--sizes", str(N), "--runs", "1", "--getrecord", "20", "--deep-samples", "2", "--quiet-wait", "0",
                         "--workdir", str(tmp_path / "work"), "--output", str(output)])
 
     assert [(store, f["records"]) for store, f in results.ingests] == [("sqlite", N)]
