@@ -153,6 +153,25 @@ def show(identifier, prefix):
     click.echo(stored.metadata.decode())
 
 
+@cli.command(short_help="Write every record in one format to one file, as /download/<prefix>.xml.gz does.")
+@click.option("--format", "prefix", required=True, help="Metadata prefix (mods: a modsCollection; "
+              "others: an OAI static repository).")
+@click.option("--gzip", "compress", is_flag=True, help="Compress the file with gzip.")
+@click.argument("out", type=click.Path(dir_okay=False, allow_dash=True))
+def export(prefix, compress, out):
+    from provider.views.export import document, gzipped
+
+    repository = current_app.extensions["repository"]
+    if prefix not in repository.formats:
+        raise click.ClickException(f"no metadata format {prefix}; use one of {', '.join(repository.formats)}")
+    chunks = gzipped(document(repository, prefix)) if compress else document(repository, prefix)
+    with click.open_file(out, "wb", atomic=out != "-") as stream:
+        for chunk in chunks:
+            stream.write(chunk)
+    if out != "-":
+        click.echo(f"exported {prefix} to {out}", err=True)
+
+
 @cli.command(short_help="Serve the provider (initialises a new instance first).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)

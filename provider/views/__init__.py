@@ -8,3 +8,7 @@ def register(app: Flask) -> None:
     from provider.views.oai import blueprint as oai
 
     app.register_blueprint(oai)
+    from provider.views import downloads, pages
+
+    app.register_blueprint(downloads.blueprint)
+    pages.init_app(app)  # home, landing pages, error pages, the OAI stylesheet

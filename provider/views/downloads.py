@@ -1,0 +1,64 @@
+"""XML downloads: one record in one format (`/records/<local id>.<prefix>.xml`) and the whole repository in one
+gzip-compressed document (`/download/<prefix>.xml.gz`). Stored, validated bytes are sent as they are."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, abort, current_app, request
+
+from metadata.formats import FORMATS
+from metadata.store.base import ListQuery
+from provider.views.export import document, gzipped
+
+blueprint = Blueprint("downloads", __name__)
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+PREFIXES = ", ".join(FORMATS)
+
+
+def identifier_of(local_id: str) -> str:
+    return current_app.extensions["pipeline"].identifier(local_id)
+
+
+def xml_response(identifier: str, prefix: str, filename: str | None = None) -> Response:
+    """The record's stored bytes in prefix with validators for conditional requests: 404 when there is no such
+    record in that format, 410 when it was deleted. With filename, a download (Content-Disposition)."""
+    stored = current_app.extensions["store"].get(identifier, prefix)
+    if stored is None:
+        abort(404, description=f"There is no record {identifier} in the format {prefix}.")
+    if stored.metadata is None:
+        abort(410, description=f"The record {identifier} was withdrawn on {stored.header.datestamp}.")
+    response = Response(XML_DECLARATION + stored.metadata, mimetype=FORMATS[prefix].media_type)
+    # Datestamps have second granularity; the bytes make two changes within one second two tags.
+    tag = hashlib.sha256(f"{identifier}\0{stored.header.datestamp}\0{prefix}\0".encode() + stored.metadata)
+    response.set_etag(tag.hexdigest()[:32])
+    response.last_modified = datetime.strptime(stored.header.datestamp, "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=timezone.utc)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response.make_conditional(request)
+
+
+def _download_name(local_id: str, prefix: str) -> str:
+    """The suggested file name: the local id with characters a file system or the header would choke on
+    replaced."""
+    safe = "".join(c if c.isalnum() or c in "-_.()" else "_" for c in local_id)
+    return f"{safe}.{prefix}.xml"
+
+
+@blueprint.get(f"/records/<path:local_id>.<any({PREFIXES}):prefix>.xml")
+def record_file(local_id: str, prefix: str) -> Response:
+    return xml_response(identifier_of(local_id), prefix, _download_name(local_id, prefix))
+
+
+@blueprint.get("/download/<prefix>.xml.gz")
+def bulk(prefix: str) -> Response:
+    """The whole repository in prefix, compressed while it streams (see provider/views/export.py)."""
+    repository = current_app.extensions["repository"]
+    if prefix not in repository.formats:
+        abort(404, description=f"There is no metadata format {prefix}; try one of {PREFIXES}.")
+    if repository.store.count(ListQuery(prefix)) == 0:
+        abort(404, description=f"There are no records in {prefix} yet.")
+    return Response(gzipped(document(repository, prefix)), mimetype="application/gzip", headers={
+        "Content-Disposition": f'attachment; filename="{prefix}.xml.gz"', "X-Content-Type-Options": "nosniff"})
