@@ -36,6 +36,7 @@ SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\Z")
 PREFIX = re.compile(r"[A-Za-z0-9\-_.!~*'()]+\Z")  # OAI-PMH.xsd metadataPrefixType
 SET_SPEC = re.compile(r"[A-Za-z0-9\-_.!~*'()]+(:[A-Za-z0-9\-_.!~*'()]+)*\Z")  # setSpecType
 IDENTIFIER = re.compile(r"[^\s\x00-\x1f\x7f]+\Z")  # anyURI without spaces or control characters
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")  # outside XML 1.0 Char
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,8 @@ def _argument_errors(verb: str, args: Mapping[str, list[str]]) -> list[OAIError]
             errors.append(BadArgument(f"the argument {name} is repeated"))
         elif not args[name][0]:
             errors.append(BadArgument(f"the argument {name} is empty"))
+        elif NOT_XML.search(args[name][0]):  # could not be echoed in the request element (§3.2)
+            errors.append(BadArgument(f"the argument {name} holds a character XML 1.0 forbids"))
     given = set(args) - {"verb"}
     if rule.exclusive and rule.exclusive in given:
         if given - {rule.exclusive}:

@@ -8,7 +8,7 @@ class OAIError(Exception):
     code = ""
 
     def __init__(self, message: str = ""):
-        self.message = message or (self.__doc__ or "").strip()
+        self.message = message or " ".join((self.__doc__ or "").split())
         super().__init__(self.message)
 
     @property

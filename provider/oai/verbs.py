@@ -6,7 +6,7 @@ sent; what it returns only writes. respond() ties parsing, dispatch and the enve
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterator, Mapping, Optional
 
 from metadata.store.base import ListQuery
@@ -65,14 +65,23 @@ def list_metadata_formats(request: OAIRequest, repo: Repository, now: str) -> Bo
     return body
 
 
+def second_before(stamp: str) -> str:
+    moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ") - timedelta(seconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _resume(request: OAIRequest, repo: Repository, now: str) -> tuple[ResumptionState, bool]:
-    """The harvest's state: from the token, or a new one whose `until` is fixed to now (§3.5)."""
+    """The harvest's state: from the token, or a new one whose `until` is fixed to its start (§3.5).
+
+    The harvest ends at the second before its start: records stamped in the start's second may still be
+    written after the list is counted, and would join it uncounted; an incremental harvest from this
+    responseDate takes them, so consecutive harvests tile time without gap or overlap."""
     if request.resumption_token is not None:
         state = repo.tokens.decode(request.resumption_token, request.verb)
         if state.metadata_prefix is not None and state.metadata_prefix not in repo.formats:
             raise BadResumptionToken("the resumption token names a format this repository no longer has")
         return state, True
-    until = min(request.until, now) if request.until else now
+    until = min(request.until, second_before(now)) if request.until else second_before(now)
     return ResumptionState(request.verb, request.metadata_prefix, request.set_spec, request.from_, until,
                            None, 0, -1), False
 
@@ -174,6 +183,8 @@ def respond(args: Mapping[str, list[str]], repo: Repository, stylesheet: Optiona
     now = utc_now()
     try:
         request = parse(args, repo.formats)
+        if request.verb in ("ListIdentifiers", "ListRecords") and request.resumption_token is None:
+            now = repo.harvest_start()  # the responseDate an incremental harvest starts from (§3.5)
         body = HANDLERS[request.verb](request, repo, now)
     except OAIError as error:
         return error_response(error, args, repo, now, stylesheet)
