@@ -210,7 +210,9 @@ class PostgresStore:
         return self._one("SELECT min(datestamp) FROM records")[0]
 
     def sample_identifier(self) -> Optional[str]:
-        row = self._one("SELECT identifier FROM records ORDER BY datestamp, identifier LIMIT 1")
+        """A live record's identifier when there is one (Identify's sampleIdentifier), else any."""
+        sql = "SELECT identifier FROM records {} ORDER BY datestamp, identifier LIMIT 1"
+        row = self._one(sql.format("WHERE NOT deleted")) or self._one(sql.format(""))
         return row[0] if row else None
 
     @staticmethod

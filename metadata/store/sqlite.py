@@ -213,7 +213,10 @@ class SQLiteStore:
         return self._db().execute("SELECT min(datestamp) FROM records").fetchone()[0]
 
     def sample_identifier(self) -> Optional[str]:
-        row = self._db().execute("SELECT identifier FROM records ORDER BY datestamp, identifier LIMIT 1").fetchone()
+        """A live record's identifier when there is one (Identify's sampleIdentifier), else any."""
+        sql = "SELECT identifier FROM records {} ORDER BY datestamp, identifier LIMIT 1"
+        row = self._db().execute(sql.format("WHERE deleted = 0")).fetchone() or \
+            self._db().execute(sql.format("")).fetchone()
         return row[0] if row else None
 
     def _where(self, query: ListQuery, after: Optional[tuple[str, str]]) -> tuple[str, list]:
