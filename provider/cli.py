@@ -183,6 +183,50 @@ def serve(host, port):
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
+@cli.group(short_help="Manage the write API's bearer tokens.")
+def tokens():
+    pass
+
+
+def _token_registry():
+    return current_app.extensions["api_tokens"]
+
+
+@tokens.command("create", short_help="Create a token: print it once, keep only its sha256.")
+@click.argument("name")
+def tokens_create(name):
+    from provider.api_tokens import TokenError
+
+    try:
+        token = _token_registry().create(name)
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(token)
+    click.echo(f"token {name!r} created; only its sha256 is kept (in {_token_registry().path}), "
+               "so copy it now: it cannot be shown again", err=True)
+
+
+@tokens.command("list", short_help="List token names (never the tokens).")
+def tokens_list():
+    registry = _token_registry()
+    for name in sorted(registry.created()):
+        click.echo(f"{name}\tinstance")
+    for name in sorted(registry.configured):
+        click.echo(f"{name}\tconfiguration")
+
+
+@tokens.command("revoke", short_help="Revoke a token created with tokens create.")
+@click.argument("name")
+def tokens_revoke(name):
+    from provider.api_tokens import TokenError
+
+    try:
+        _token_registry().revoke(name)
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"revoked {name}")
+
+
 def main() -> None:
     try:
         cli.main(prog_name="oai-provider")

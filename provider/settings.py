@@ -79,6 +79,30 @@ def _json_list(value: Any) -> list:
     return data
 
 
+def _rate(value: Any) -> float:
+    number = float(value)
+    if not number >= 0 or number == float("inf"):
+        raise ValueError("expected a number of requests per second, 0 for no limit")
+    return number
+
+
+def _count(value: Any) -> int:
+    number = int(value)
+    if number < 0 or str(number) != str(value).strip():
+        raise ValueError("expected a whole number, 0 or more")
+    return number
+
+
+def _token_hashes(value: Any) -> dict:
+    # Only sha256 hashes are configured, never tokens (`oai-provider tokens create` keeps its own in the instance).
+    data = json.loads(value) if isinstance(value, str) else value
+    if not isinstance(data, dict) or not all(
+            isinstance(k, str) and k and isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v.lower())
+            for k, v in data.items()):
+        raise ValueError("expected a JSON object of token name -> hex sha256 of the token")
+    return {k: v.lower() for k, v in data.items()}
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE", "instance", _text, "instance folder: config.py, SQLite database, schemas, secret key"),
     Setting("BASE_URL", "http://127.0.0.1:8000/oai", _base_url,
@@ -101,6 +125,17 @@ SETTINGS: tuple[Setting, ...] = (
             'operator-defined sets: JSON list of {"spec", "name", "description", "identifiers": [...] or "rule": "<derived spec>"}'),
     Setting("RIGHTS_URL", "", _text, "URL of a rights statement announced in an <about> rights container of every record"),
     Setting("REPOSITORY_DESCRIPTION", "", _text, "a sentence about the repository for the home page"),
+    Setting("API_TOKENS", {}, _token_hashes,
+            "write API bearer tokens: JSON object name -> hex sha256 of the token (joined by instance/api_tokens.json)"),
+    Setting("MAX_CONTENT_LENGTH", 10 * 1024 * 1024, _positive_int,
+            "largest request body in bytes (API uploads, OAI-PMH POST forms); larger: HTTP 413"),
+    Setting("MAX_ARGUMENTS_LENGTH", 8192, _positive_int,
+            "characters all arguments of one /oai request may hold together; longer: OAI-PMH badArgument"),
+    Setting("RATE_LIMIT", 0, _rate,
+            "requests per second allowed to one client address, per worker process; 0: no limit; over it: 503 with Retry-After"),
+    Setting("RATE_BURST", 20, _positive_int, "requests a client may send at once before RATE_LIMIT applies"),
+    Setting("TRUSTED_PROXIES", 0, _count,
+            "reverse proxies in front of the app whose X-Forwarded-For names the client (rate limit, logs); 0: none"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 
