@@ -36,6 +36,19 @@ def datestamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _well_formed(values) -> bool:
+    """The payload has the shape encode() gives, so nothing downstream trusts a signature alone."""
+    if not isinstance(values, list) or len(values) != len(FIELDS):
+        return False
+    verb, prefix, set_spec, from_, until, after, cursor, total = values
+    optional_texts = all(v is None or isinstance(v, str) for v in (prefix, set_spec, from_, until))
+    keys = 1 if verb == "ListSets" else 2  # a set's spec, or a record's (datestamp, identifier)
+    position = after is None or (isinstance(after, list) and len(after) == keys
+                                 and all(isinstance(v, str) for v in after))
+    counts = all(isinstance(v, int) and not isinstance(v, bool) for v in (cursor, total)) and cursor >= 0
+    return isinstance(verb, str) and optional_texts and position and counts
+
+
 class TokenCodec:
     def __init__(self, secret_key: str, lifetime: int):
         self._serializer = URLSafeTimedSerializer(secret_key, salt="oai-pmh resumption token")
@@ -54,7 +67,7 @@ class TokenCodec:
             raise BadResumptionToken("the resumption token has expired; start the harvest again") from None
         except BadData:
             raise BadResumptionToken("the resumption token is not one this repository issued") from None
-        if not isinstance(values, list) or len(values) != len(FIELDS):
+        if not _well_formed(values):
             raise BadResumptionToken("the resumption token is malformed")
         state = ResumptionState(**dict(zip(FIELDS, values)))
         if state.verb != verb:
