@@ -29,8 +29,8 @@ def oai(name: str) -> str:
     return f"{{{OAI_NS}}}{name}"
 
 
-class _Sink:
-    """Collects what the incremental writer produces until the stream takes it."""
+class ChunkSink:
+    """Collects what lxml's incremental writer produces until a stream takes it (shared with the exports)."""
 
     def __init__(self):
         self.chunks: list[bytes] = []
@@ -49,7 +49,7 @@ class _Sink:
 class Writer:
     """What a verb may put in the body of a response."""
 
-    def __init__(self, xf, sink: _Sink):
+    def __init__(self, xf, sink: ChunkSink):
         self._xf, self._sink = xf, sink
 
     @contextmanager
@@ -91,7 +91,7 @@ class Writer:
 def stream(base_url: str, response_date: str, echo: dict, verb: Optional[str], body: Body,
            stylesheet: Optional[str] = None) -> Iterator[bytes]:
     """The response document in chunks; with verb None the body writes <error> elements instead."""
-    sink = _Sink()
+    sink = ChunkSink()
     with etree.xmlfile(sink, encoding="UTF-8") as xf:
         xf.write_declaration()
         if stylesheet:

@@ -24,6 +24,7 @@ from lxml import etree
 
 from metadata.formats import MODS_NS
 from metadata.store.base import ListQuery, iter_all
+from provider.oai.envelope import ChunkSink
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 STATIC_NS = "http://www.openarchives.org/OAI/2.0/static-repository"
@@ -32,25 +33,10 @@ SCHEMA_LOCATION = f"{{{XSI_NS}}}schemaLocation"
 FLUSH_BYTES = 64 * 1024
 
 
-class _Sink:
-    def __init__(self):
-        self.chunks: list[bytes] = []
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        self.chunks.append(data)
-        self.size += len(data)
-
-    def take(self) -> bytes:
-        data = b"".join(self.chunks)
-        self.chunks, self.size = [], 0
-        return data
-
-
 def document(repository, prefix: str) -> Iterator[bytes]:
     """The export of every live record in prefix, in chunks of about FLUSH_BYTES (repository: the
     protocol's Repository, for its store, formats and Identify values)."""
-    sink = _Sink()
+    sink = ChunkSink()
     with etree.xmlfile(sink, encoding="UTF-8") as xf:
         xf.write_declaration()
         if prefix == "mods":
@@ -67,7 +53,7 @@ def _live(repository, prefix: str):
     return (s for s in iter_all(repository.store, ListQuery(prefix)) if s.metadata is not None)
 
 
-def _mods_collection(xf, sink: _Sink, repository) -> Iterator[None]:
+def _mods_collection(xf, sink: ChunkSink, repository) -> Iterator[None]:
     location = {SCHEMA_LOCATION: f"{MODS_NS} {repository.formats['mods'].schema_url}"}
     with xf.element(f"{{{MODS_NS}}}modsCollection", location, nsmap={None: MODS_NS, "xsi": XSI_NS}):
         for stored in _live(repository, "mods"):
@@ -83,7 +69,7 @@ def _oai(xf, name: str, text: str) -> None:
         xf.write(text)
 
 
-def _static_repository(xf, sink: _Sink, repository, prefix: str) -> Iterator[None]:
+def _static_repository(xf, sink: ChunkSink, repository, prefix: str) -> Iterator[None]:
     fmt = repository.formats[prefix]
     location = {SCHEMA_LOCATION: f"{STATIC_NS} http://www.openarchives.org/OAI/2.0/static-repository.xsd"}
     with xf.element(f"{{{STATIC_NS}}}Repository", location, nsmap={None: OAI_NS, "sr": STATIC_NS, "xsi": XSI_NS}):

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import metadata.store.sqlite as sqlite_store
 from metadata.ingest import ingest
-from metadata.store.postgres import PostgresStore
+from tests.conftest import StoreClock
 from provider.app import SEED
 
 NS = {"oai": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/elements/1.1/"}
@@ -19,10 +18,7 @@ SEED_FILE = SEED / "birn-muntaner-2018.mods.xml"
 SEED_ID = "oai:test.example.org:birn-muntaner-2018"
 
 
-class Clock:
-    def __init__(self):
-        self.now = "2024-03-01T09:00:00Z"
-
+class Clock(StoreClock):
     def pass_time(self) -> None:
         """Move on before a harvest: a list ends the second before it starts, on the store's clock."""
         self.now = "2024-04-01T00:00:00Z"
@@ -31,10 +27,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     """The one place each store reads its clock, pointed at a value the test sets."""
-    fake = Clock()
-    monkeypatch.setattr(sqlite_store, "utc_now", lambda: fake.now)
-    monkeypatch.setattr(PostgresStore, "_now", lambda self, conn: fake.now)
-    return fake
+    return Clock("2024-03-01T09:00:00Z").install(monkeypatch)
 
 
 def ingest_files(app, *paths: Path):

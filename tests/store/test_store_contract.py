@@ -11,23 +11,17 @@ import time
 import psycopg
 import pytest
 
-import metadata.store.sqlite as sqlite_store
 from metadata.record import Record, header_xml
 from metadata.store import ListQuery, SetInfo, StoreError, open_store
 from metadata.store.base import SCHEMA_VERSION, iter_all
-from metadata.store.postgres import PostgresStore
+from tests.conftest import StoreClock
 
 DATESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
 BOTH = {"oai_dc": b"<dc/>", "mods": b"<mods/>"}
 postgres_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
-class Clock:
-    """Stands in for the store's clock: each store reads it where it would read the real one."""
-
-    def __init__(self):
-        self.now = "2024-05-01T10:00:00Z"
-
+class Clock(StoreClock):
     def set(self, minute: int, second: int = 0) -> str:
         self.now = f"2024-05-01T10:{minute:02d}:{second:02d}Z"
         return self.now
@@ -35,10 +29,7 @@ class Clock:
 
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(sqlite_store, "utc_now", lambda: fake.now)
-    monkeypatch.setattr(PostgresStore, "_now", lambda self, conn: fake.now)
-    return fake
+    return Clock("2024-05-01T10:00:00Z").install(monkeypatch)
 
 
 @pytest.fixture
