@@ -20,7 +20,7 @@ def _busy_seconds() -> float:
     return (sum(values[:8]) - idle) / TICK
 
 
-def _tree_seconds(root: int) -> float:
+def tree_seconds(root: int) -> float:
     """CPU seconds of root, its live descendants, and the children it has reaped (cutime, cstime)."""
     parents, times = {}, {}
     for entry in os.listdir("/proc"):
@@ -49,12 +49,12 @@ class OtherLoad:
         self.start()
 
     def start(self) -> "OtherLoad":
-        self._t, self._busy, self._mine = time.perf_counter(), _busy_seconds(), _tree_seconds(os.getpid())
+        self._t, self._busy, self._mine = time.perf_counter(), _busy_seconds(), tree_seconds(os.getpid())
         return self
 
     def stop(self) -> float:
         elapsed = time.perf_counter() - self._t
-        busy, mine = _busy_seconds() - self._busy, _tree_seconds(os.getpid()) - self._mine
+        busy, mine = _busy_seconds() - self._busy, tree_seconds(os.getpid()) - self._mine
         return max(0.0, (busy - mine) / elapsed) if elapsed > 0 else 0.0
 
 

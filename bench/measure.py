@@ -56,13 +56,13 @@ def _ingest_child(args: tuple) -> dict:
         if marks["done"] in (count // 5, count):
             marks[marks["done"]] = rss_mb_self()
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     report = ingest(pipeline, store, files, progress=progress)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     store.close()
     if report.refused or report.count("created") != count:
         raise RuntimeError(f"ingest refused {len(report.refused)} corpus files: {report.refused[:1]}")
-    return {"records": count, "seconds": seconds, "rate": count / seconds,
+    return {"records": count, "seconds": seconds, "rate": count / seconds, "cpu_rate": count / cpu,
             "rss_20": marks.get(count // 5), "rss_100": marks.get(count)}
 
 
@@ -136,13 +136,14 @@ class HarvestFigures:
     rss_mb: float
     items: int
     other_load: float = 0.0  # cores other processes used meanwhile (bench.machine)
+    per_cpu_s: float = 0.0  # items per CPU-second of the server's workers: its speed on a core of its own
 
 
 def harvest_series(server: Server, verb: str, expected: int, runs: int, harvesters: int) -> HarvestFigures:
     """runs complete harvests (harvesters of them at once, in processes); medians of each figure."""
     rates, p50s, p99s, rss = [], [], [], []
     wait_for_quiet()
-    meter = OtherLoad()
+    meter, cpu = OtherLoad(), server.worker_cpu_seconds()
     for _ in range(runs):
         if harvesters == 1:
             results = [harvest(server.port, server.path, verb)]
@@ -160,7 +161,9 @@ def harvest_series(server: Server, verb: str, expected: int, runs: int, harveste
         p50s.append(percentile(latencies, 50) * 1000)
         p99s.append(percentile(latencies, 99) * 1000)
         rss.append(server.worker_rss_mb())
-    return HarvestFigures(median(rates), median(p50s), median(p99s), median(rss), expected, meter.stop())
+    cpu = server.worker_cpu_seconds() - cpu
+    return HarvestFigures(median(rates), median(p50s), median(p99s), median(rss), expected, meter.stop(),
+                          expected * harvesters * runs / cpu if cpu > 0 else float("nan"))
 
 
 def get_record_series(server: Server, n: int, samples: int, runs: int) -> tuple[float, float, float]:
@@ -227,19 +230,29 @@ def profile_summary(stats_files: list[Path], top: int = 25) -> str:
     return out.getvalue()
 
 
+IDLE = ("<built-in method select.select>", "<method '_accept' of '_socket.socket' objects>")
+
+
+def _busy(stats: pstats.Stats) -> float:
+    """The worker's profiled time less its waiting for the next connection (not the server's work)."""
+    idle = sum(tt for func, (cc, nc, tt, ct, callers) in stats.stats.items() if func[2] in IDLE)
+    return stats.total_tt - idle
+
+
 def own_time_shares(stats_files: list[Path], top: int = 15) -> list[tuple[str, float, float]]:
-    """(function, own seconds, share of the worker's time) for the top functions by own time."""
+    """(function, own seconds, share of the worker's busy time) for the top functions by own time."""
     stats = pstats.Stats(*map(str, stats_files), stream=io.StringIO())
-    rows = sorted(((tt, func) for func, (cc, nc, tt, ct, callers) in stats.stats.items()), reverse=True)[:top]
-    return [(f"{Path(f[0]).name}:{f[1]}({f[2]})", tt, tt / stats.total_tt) for tt, f in rows]
+    busy = _busy(stats)
+    rows = sorted(((tt, func) for func, (cc, nc, tt, ct, callers) in stats.stats.items() if func[2] not in IDLE),
+                  reverse=True)[:top]
+    return [(f"{Path(f[0]).name}:{f[1]}({f[2]})", tt, tt / busy) for tt, f in rows]
 
 
 def cumulative_shares(stats_files: list[Path], names: list[str]) -> list[tuple[str, float]]:
-    """Share of the worker's time spent inside (cumulative) each named function, e.g. 'list_records'."""
+    """Share of the worker's busy time spent inside (cumulative) each named function, e.g. 'list_records'."""
     stats = pstats.Stats(*map(str, stats_files), stream=io.StringIO())
-    result = []
+    busy, result = _busy(stats), []
     for name in names:
         found = [ct for func, (cc, nc, tt, ct, callers) in stats.stats.items() if func[2] == name]
-        result.append((name, max(found, default=0.0) / stats.total_tt))
+        result.append((name, max(found, default=0.0) / busy))
     return result
-

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Optional
 
 from bench import corpus, machine, measure, report
-from bench.machine import OtherLoad, wait_for_quiet
+from bench.machine import OtherLoad, tree_seconds, wait_for_quiet
 from bench.servers import ROOT, cold_start, free_port, gunicorn, gunicorn_command, serve_command
 
 SECRET = "bench-secret-key-0123456789"
@@ -135,7 +135,7 @@ def prepare_instance(store: str, n: int, args, schemas: Path) -> Instance:
     db.create_schema()
     log(f"{store} {n:,}: generating and ingesting ({args.workers} preparing processes)")
     wait_for_quiet()
-    meter = OtherLoad()
+    meter, tree_cpu, main_cpu = OtherLoad(), tree_seconds(os.getpid()), time.process_time()
     step, shown = max(1, n // 10), [0]
 
     def progress(done: int) -> None:
@@ -146,6 +146,7 @@ def prepare_instance(store: str, n: int, args, schemas: Path) -> Instance:
     start = time.perf_counter()
     built = corpus.build(db, n, schemas, workers=args.workers, progress=progress)
     seconds = time.perf_counter() - start
+    tree_cpu, main_cpu = tree_seconds(os.getpid()) - tree_cpu, time.process_time() - main_cpu
     db.close()
     if store == "postgresql":  # what autovacuum does after a bulk load, done now so runs do not vary
         import psycopg
@@ -153,7 +154,11 @@ def prepare_instance(store: str, n: int, args, schemas: Path) -> Instance:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
     instance.built = {"seconds": seconds, "rate": n / seconds, "deleted": built.deleted, "writes": built.writes,
-                      "workers": args.workers, "cached": False, "other_load": meter.stop()}
+                      "workers": args.workers, "cached": False, "other_load": meter.stop(),
+                      # on idle cores the build takes the longer of: all its CPU time shared by the
+                      # cores, and the writing process's own CPU time (it cannot be split)
+                      "idle_estimate": max(tree_cpu / len(os.sched_getaffinity(0)), main_cpu),
+                      "cpu_seconds": tree_cpu, "writer_cpu_seconds": main_cpu}
     marker.write_text(json.dumps(dict(wanted, built=instance.built)))
     log(f"{store} {n:,}: built in {seconds:.1f} s ({n / seconds:,.0f} records/s)")
     return instance
@@ -222,8 +227,7 @@ def profile_instance(instance: Instance, args, results: report.Results) -> None:
     text = measure.profile_summary(files)
     (out.parent / f"{out.name}.txt").write_text(text)
     results.profile = (instance.store, instance.n, measure.own_time_shares(files), measure.cumulative_shares(
-        files, ["respond", "list_records", "count", "stream", "record", "raw", "encode", "_compressed",
-                "handle_request", "write"]))
+        files, ["handle_request", "respond", "_list", "list_records", "count", "stream", "record", "encode"]))
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
@@ -283,6 +287,8 @@ def _main(args: argparse.Namespace) -> report.Results:
     breakdown = min(sample, 2000)
     results.breakdown = (breakdown, *measure.ingest_breakdown(
         schemas, breakdown, fresh_database("sqlite", "oai_bench_breakdown", args.workdir, args.pg_url)))
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    (args.output.parent / "profile-ingest.txt").write_text(results.breakdown[2])
 
     for n in sizes:
         for store in stores:

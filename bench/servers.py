@@ -62,6 +62,14 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -79,6 +87,10 @@ class Server:
     def worker_rss_mb(self) -> float:
         """The largest resident set among the workers (each serves requests on its own)."""
         return max((rss_mb(pid) for pid in children(self.process.pid)), default=0.0)
+
+    def worker_cpu_seconds(self) -> float:
+        """CPU seconds the workers have used so far (user + system)."""
+        return sum(cpu_seconds(pid) for pid in children(self.process.pid))
 
 
 def clean_environment(extra: dict) -> dict:
