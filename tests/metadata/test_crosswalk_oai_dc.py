@@ -7,6 +7,7 @@ here is valid MODS 3.8 and every output valid oai_dc, the format §3.4 requires 
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -200,6 +201,10 @@ TITLES = [
                  ["Why?: a reply", "Reply", "¿Por qué?"], id="alternative-and-translated"),
     pytest.param('<titleInfo><title>Ends with colon:</title><subTitle>no double mark</subTitle></titleInfo>',
                  ["Ends with colon: no double mark"], id="no-doubled-punctuation"),
+    pytest.param('<titleInfo><title>Annual report.</title><partNumber>Part 2</partNumber></titleInfo>',
+                 ["Annual report. Part 2"], id="no-doubled-full-stop"),
+    pytest.param('<titleInfo><title>Why?\u00a0</title><subTitle>a\u2003reply</subTitle></titleInfo>',
+                 ["Why?: a reply"], id="no-break-space-is-whitespace"),
 ]
 
 
@@ -229,6 +234,9 @@ NAMES = [
                  + ROLE.format("code", "aut") + "</name>", ["Au, Cy"], [], id="author-code-is-creator"),
     pytest.param('<name type="corporate"><namePart>WHO</namePart>' + ROLE.format("text", "creator") + "</name>",
                  ["WHO"], [], id="creator-role-is-creator"),
+    pytest.param('<name type="personal"><namePart type="family">Up</namePart><namePart type="given">Al</namePart>'
+                 + ROLE.format("text", " Author\u00a0") + "</name>", ["Up, Al"], [],
+                 id="role-ignores-case-and-whitespace"),
 ]
 
 
@@ -311,6 +319,23 @@ FIELDS = [
     pytest.param('<subject><topic>  Cuba\n   </topic></subject><subject><topic>Cuba</topic></subject>'
                  '<subject><topic> </topic></subject>', "subject", ["Cuba"],
                  id="whitespace-normalised-no-duplicates-no-empties"),
+    pytest.param('<subject><topic>Cuba\u00a0</topic><topic>\u3000Havana</topic></subject>'
+                 '<subject><topic>\u00a0</topic><topic>Cuba--Havana</topic></subject>', "subject", ["Cuba--Havana"],
+                 id="unicode-whitespace-normalised-too"),
+    pytest.param('<relatedItem type="host"><titleInfo><title>Atlas of health</title></titleInfo>'
+                 '<part><extent unit="pages"><total>240</total></extent>'
+                 '<extent unit="minutes"><start>3</start><end>7</end></extent></part></relatedItem>'
+                 '<relatedItem type="host"><titleInfo><title>Yearbook</title></titleInfo>'
+                 '<part><extent unit="pages"><start>1</start><list>xii, 240</list></extent></part></relatedItem>'
+                 '<relatedItem type="host"><part><detail type="issue"><number>3</number></detail></part></relatedItem>',
+                 "source", ["Atlas of health, 240 pages, 3-7 minutes", "Yearbook, xii, 240", "no. 3"],
+                 id="host-total-other-unit-list-and-no-title"),
+    pytest.param('<identifier type="doi">doi:10.1000/183</identifier><identifier type="HDL">hdl:1807/3</identifier>',
+                 "identifier", ["info:doi/10.1000/183", "info:hdl/1807/3"], id="doi-and-hdl-prefixes-become-uris"),
+    pytest.param('<relatedItem type="isReferencedBy"><location><url>https://example.org/review</url></location>'
+                 '</relatedItem>', "relation", ["https://example.org/review"], id="relation-by-url"),
+    pytest.param('<subject><cartographics><coordinates>W 85°--W 74°/N 23°--N 19°</coordinates></cartographics>'
+                 '</subject>', "coverage", ["W 85°--W 74°/N 23°--N 19°"], id="coordinates-are-coverage"),
 ]
 
 
@@ -324,6 +349,37 @@ def test_elements_follow_simpledc_order():
     names = [etree.QName(e).localname for e in mods_to_oai_dc(mods(body))]
     assert names == sorted(names, key=DC_ELEMENTS.index)
     assert set(names) == set(DC_ELEMENTS)
+
+
+def test_mods_inside_a_mods_collection_maps_as_on_its_own():
+    """Ingest hands over each mods of a modsCollection, which is not its document's root."""
+    body = "".join(p.values[0] for p in FIELDS + NAMES + TITLES)
+    collection = etree.fromstring(
+        '<modsCollection xmlns="http://www.loc.gov/mods/v3" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        '<mods><titleInfo><title>Another record</title></titleInfo></mods>'
+        f'<mods version="3.8">{body}</mods></modsCollection>')
+    assert etree.tostring(mods_to_oai_dc(collection[1])) == etree.tostring(mods_to_oai_dc(mods(body)))
+
+
+def test_crosswalk_gives_the_same_records_from_many_threads():
+    """The compiled stylesheet is per thread; each thread here reads its own records, as ingest's would."""
+    def crosswalk_all(_) -> list[bytes]:
+        records = [etree.parse(str(SEED)).getroot()] + [mods(p.values[0]) for p in FIELDS + NAMES + TITLES]
+        return [etree.tostring(mods_to_oai_dc(r)) for _ in range(5) for r in records]
+
+    expected = crosswalk_all(None)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(crosswalk_all, range(16))) == [expected] * 16
+
+
+def test_stylesheet_reads_nothing_but_its_input():
+    """No document(), no xsl:import or xsl:include, no extension elements or functions."""
+    xsl = etree.parse(str(ROOT / "metadata" / "crosswalks" / "mods_to_oai_dc.xsl"))
+    xsl_ns = "http://www.w3.org/1999/XSL/Transform"
+    assert xsl.xpath("//x:import | //x:include | //@extension-element-prefixes", namespaces={"x": xsl_ns}) == []
+    expressions = " ".join(xsl.xpath("//x:*/@select | //x:*/@test | //x:*/@match", namespaces={"x": xsl_ns}))
+    assert "document(" not in expressions
+    assert set(xsl.getroot().nsmap) == {"xsl", "m", "xlink", "oai_dc", "dc", "xsi"}
 
 
 def test_only_a_mods_element_is_accepted():
