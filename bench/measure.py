@@ -9,6 +9,8 @@ import pstats
 import random
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -149,10 +151,7 @@ def harvest_series(server: Server, verb: str, expected: int, runs: int, harveste
             results = [harvest(server.port, server.path, verb)]
             wall = results[0].seconds
         else:
-            start = time.perf_counter()
-            with multiprocessing.get_context("fork").Pool(harvesters) as pool:
-                results = pool.map(harvest_job, [(server.port, server.path, verb)] * harvesters)
-            wall = time.perf_counter() - start
+            results, wall = _concurrent_harvests(server, verb, harvesters)
         for result in results:
             if result.items != expected:
                 raise RuntimeError(f"{server.name} {verb}: harvested {result.items} headers, expected {expected}")
@@ -164,6 +163,20 @@ def harvest_series(server: Server, verb: str, expected: int, runs: int, harveste
     cpu = server.worker_cpu_seconds() - cpu
     return HarvestFigures(median(rates), median(p50s), median(p99s), median(rss), expected, meter.stop(),
                           expected * harvesters * runs / cpu if cpu > 0 else float("nan"))
+
+
+def _concurrent_harvests(server: Server, verb: str, harvesters: int, attempts: int = 2) -> tuple[list, float]:
+    """Harvests at once in separate processes, and their wall time. A harvester process that dies (killed
+    from outside) breaks the pool instead of hanging it; that run is taken again, once."""
+    for attempt in range(attempts):
+        start = time.perf_counter()
+        try:
+            with ProcessPoolExecutor(harvesters, mp_context=multiprocessing.get_context("fork")) as pool:
+                results = list(pool.map(harvest_job, [(server.port, server.path, verb)] * harvesters))
+            return results, time.perf_counter() - start
+        except BrokenProcessPool:
+            if attempt == attempts - 1:
+                raise
 
 
 def get_record_series(server: Server, n: int, samples: int, runs: int) -> tuple[float, float, float]:

@@ -297,9 +297,9 @@ def _main(args: argparse.Namespace) -> report.Results:
             bench_instance(instance, args, results)
             if args.profile and n == sizes[-1] and store == stores[0]:
                 profile_instance(instance, args, results)
+            args.output.write_text(report.markdown(results))  # what is measured so far survives a stop
 
     text = report.markdown(results)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
     print(text)
     log(f"written to {args.output}")
