@@ -6,6 +6,7 @@ read side only copies bytes.
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional
@@ -13,6 +14,8 @@ from typing import Callable, Iterable, Iterator, Optional
 from lxml import etree
 
 from metadata.formats import DC_NS, FORMATS, MASTER, MODS_NS, format_of
+from metadata.provenance import SCHEMA_PATH as PROVENANCE_SCHEMA
+from metadata.provenance import provenance
 from metadata.record import Record
 from metadata.sets import ConfiguredSet, facets_of_dc, facets_of_mods, memberships
 from metadata.store.base import PutResult, Store
@@ -20,6 +23,8 @@ from metadata.validate import InvalidRecord, Validator, parse
 
 LOCAL_ID = re.compile(r"[a-zA-Z0-9\-_.!~*'();/?:@&=+$,%]+\Z")  # oai-identifier.xsd, local part
 MODS_COLLECTION = f"{{{MODS_NS}}}modsCollection"
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+OAI_PMH = f"{{{OAI_NS}}}OAI-PMH"
 BATCH_SIZE = 500
 
 
@@ -50,8 +55,15 @@ class Pipeline:
         return f"oai:{self.repository_identifier}:{local_id}"
 
     def prepare(self, data: bytes, source: str, local_id: Optional[str] = None) -> list[Record]:
-        """Every record in the document (one, or each mods of a modsCollection), or InvalidRecord."""
+        """Every record in the document (one, each mods of a modsCollection, or each record of an OAI-PMH
+        GetRecord or ListRecords response), or InvalidRecord."""
         root = parse(data, source)
+        if root.tag == OAI_PMH:
+            return self._harvested(root, source)
+        return self._document(root, source, local_id)
+
+    def _document(self, root: etree._Element, source: str, local_id: Optional[str],
+                  about: bytes = b"") -> list[Record]:
         if root.tag == MODS_COLLECTION:
             self.validator.check(MASTER.schema_path, root, source)
             return [self._from_mods(mods, source, None, checked=True) for mods in root.iterfind(MASTER.root_tag)]
@@ -59,13 +71,35 @@ class Pipeline:
         if fmt is None:
             raise InvalidRecord(source, f"root element {root.tag} is neither MODS ({MODS_NS}) nor oai_dc", root.sourceline)
         if fmt is MASTER:
-            return [self._from_mods(root, source, local_id)]
+            return [self._from_mods(root, source, local_id, about=about)]
         self.validator.check(fmt.schema_path, root, source)
         local = local_id or _first(root, f"{{{DC_NS}}}identifier", source, LOCAL_ID) or Path(source).stem
-        return [self._record(local, {fmt.prefix: root}, facets_of_dc(root), _summary(root), source)]
+        return [self._record(local, {fmt.prefix: root}, facets_of_dc(root), _summary(root), source, about)]
+
+    def _harvested(self, response: etree._Element, source: str) -> list[Record]:
+        """Harvest-in: each live record of another repository's response, under its own local id, with a
+        provenance container naming where it came from; deleted ones are skipped."""
+        base_url = response.findtext(f"{{{OAI_NS}}}request", "").strip()
+        harvest_date = response.findtext(f"{{{OAI_NS}}}responseDate", "").strip()
+        records = []
+        for record in response.iterfind(f"{{{OAI_NS}}}*/{{{OAI_NS}}}record"):
+            header = record.find(f"{{{OAI_NS}}}header")
+            metadata = record.find(f"{{{OAI_NS}}}metadata")
+            if header is None or header.get("status") == "deleted":
+                continue
+            if metadata is None or len(metadata) != 1:
+                raise InvalidRecord(source, "a harvested record has no metadata", record.sourceline)
+            identifier = header.findtext(f"{{{OAI_NS}}}identifier", "").strip()
+            content = deepcopy(metadata[0])
+            about = provenance(base_url, identifier, header.findtext(f"{{{OAI_NS}}}datestamp", "").strip(),
+                               etree.QName(content).namespace or "", harvest_date)
+            self.validator.check(PROVENANCE_SCHEMA, about, f"{source} (provenance of {identifier})")
+            local = identifier.split(":", 2)[2] if identifier.count(":") >= 2 else None
+            records += self._document(content, source, local, serialize(about))
+        return records
 
     def _from_mods(self, mods: etree._Element, source: str, local_id: Optional[str],
-                   checked: bool = False) -> Record:
+                   checked: bool = False, about: bytes = b"") -> Record:
         if not checked:
             self.validator.check(MASTER.schema_path, mods, source)
         mods.set("version", mods.get("version", "3.8"))
@@ -77,15 +111,16 @@ class Pipeline:
                 derived = fmt.from_mods(mods)
                 self.validator.check(fmt.schema_path, derived, f"{source} (crosswalk to {fmt.prefix})")
                 elements[fmt.prefix] = derived
-        return self._record(local, elements, facets_of_mods(mods), _summary(elements["oai_dc"]), source)
+        return self._record(local, elements, facets_of_mods(mods), _summary(elements["oai_dc"]), source, about)
 
-    def _record(self, local_id: str, elements: dict, facets: dict, summary: dict, source: str) -> Record:
+    def _record(self, local_id: str, elements: dict, facets: dict, summary: dict, source: str,
+                about: bytes = b"") -> Record:
         if not LOCAL_ID.match(local_id):
             raise InvalidRecord(source, f"local identifier {local_id!r} is not valid in an oai-identifier")
         identifier = self.identifier(local_id)
         sets = memberships(facets, identifier, self.configured_sets)
         return Record(identifier, {p: serialize(e) for p, e in elements.items()}, set_specs=tuple(sorted(sets)),
-                      set_names=sets, summary=summary, source=source)
+                      set_names=sets, summary=summary, about=about, source=source)
 
 
 def _first(root: etree._Element, tag: str, source: str, pattern: re.Pattern) -> Optional[str]:
