@@ -6,7 +6,9 @@ created for this test run and dropped after it, one schema per test inside it).
 from __future__ import annotations
 
 import os
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
@@ -171,3 +173,41 @@ def seeded(app):
         report = ingest(app.extensions["pipeline"], app.extensions["store"], sorted(SEED.glob("*.xml")))
     assert not report.refused
     return app
+
+
+# --- a host that must never be reached ----------------------------------------------------------------
+
+class Attacker:
+    """A loopback host an external entity or DTD could point at; records every request it gets."""
+
+    def __init__(self):
+        hits = self.hits = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                hits.append(self.path)
+                body = b'<!ENTITY leak "pwned">'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def attacker():
+    host = Attacker()
+    yield host
+    host.close()
+
+

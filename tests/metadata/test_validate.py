@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -100,28 +99,9 @@ def tripwire_file(tmp_path):
 
 
 @pytest.fixture
-def tripwire_server():
+def tripwire_server(attacker):
     """A loopback HTTP server that counts the requests it gets."""
-    requests = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            requests.append(self.path)
-            body = b'<!ENTITY x "fetched">'
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", requests
-    server.shutdown()
-    server.server_close()
+    return attacker.url, attacker.hits
 
 
 def assert_refused_unchanged(app, path: Path, *fragments: str):

@@ -6,11 +6,11 @@ and a secret file must never appear in what is stored or served.
 """
 from __future__ import annotations
 
-import http.server
-import threading
 import time
 
 import pytest
+
+from tests.conftest import Attacker
 from lxml import etree
 
 from provider.cli import cli
@@ -25,40 +25,6 @@ TAIL = "<typeOfResource>text</typeOfResource><recordInfo><recordIdentifier>evil<
 
 def _titled(title_xml: str, doctype: str = "") -> bytes:
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}{HEAD}<titleInfo><title>{title_xml}</title></titleInfo>{TAIL}'.encode()
-
-
-class Attacker:
-    """A loopback host an external entity or DTD could point at; records every request it gets."""
-
-    def __init__(self):
-        hits = self.hits = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                hits.append(self.path)
-                body = b'<!ENTITY leak "pwned">'
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def attacker():
-    host = Attacker()
-    yield host
-    host.close()
 
 
 @pytest.fixture
