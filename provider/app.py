@@ -14,7 +14,7 @@ from flask import Config, Flask
 
 from metadata.ingest import Pipeline
 from metadata.sets import ConfiguredSet
-from metadata.store import open_store
+from metadata.store import SetInfo, open_store
 from metadata.validate import Validator
 from provider import settings
 from provider.settings import ConfigError
@@ -88,6 +88,8 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
     app.extensions["store"] = store
     app.extensions["pipeline"] = pipeline
     app.extensions["configured_sets"] = sets
+    if sets:  # names and descriptions from configuration; memberships are computed at ingest
+        store.put_sets(SetInfo(s.spec, s.name, s.description) for s in sets)
 
     from provider.oai.repository import Repository
     from provider.views import register

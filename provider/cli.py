@@ -56,11 +56,6 @@ def initialise() -> None:
                           sorted(SEED.glob("*.xml")))
     if report.refused:
         raise click.ClickException(str(report.refused[0]))
-    sets = current_app.extensions["configured_sets"]
-    if sets:
-        from metadata.store import SetInfo
-
-        current_app.extensions["store"].put_sets(SetInfo(s.spec, s.name, s.description) for s in sets)
 
 
 @cli.command(short_help="Create the instance, install schemas, load the seed article.")

@@ -3,17 +3,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from provider.views import api, downloads, limits, oai, pages, safety
+
 
 def register(app: Flask) -> None:
-    from provider.views.oai import blueprint as oai
-
-    app.register_blueprint(oai)
-    from provider.views import api, limits, safety
-
     limits.init_app(app)  # first: a client over its rate is refused before anything else runs
+    app.register_blueprint(oai.blueprint)
     api.init_app(app)
     safety.init_app(app)
-    from provider.views import downloads, pages
-
     app.register_blueprint(downloads.blueprint)
     pages.init_app(app)  # home, landing pages, error pages, the OAI stylesheet
