@@ -246,6 +246,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--quiet-wait", type=float, default=60.0, metavar="SECONDS",
                         help="before each figure, wait up to this long for other processes to leave the cores")
+    parser.add_argument("--build-only", action="store_true", help="build the corpora and report that only")
     parser.add_argument("--rebuild", action="store_true", help="rebuild corpora even if cached")
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile a provider worker during a harvest of the largest corpus")
@@ -294,6 +295,8 @@ def _main(args: argparse.Namespace) -> report.Results:
         for store in stores:
             instance = prepare_instance(store, n, args, schemas)
             results.builds.append((store, n, instance.built))
+            if args.build_only:
+                continue
             bench_instance(instance, args, results)
             if args.profile and n == sizes[-1] and store == stores[0]:
                 profile_instance(instance, args, results)
