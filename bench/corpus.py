@@ -22,13 +22,12 @@ from typing import Callable, Iterator, Optional
 from lxml import etree
 
 from metadata.ingest import BATCH_SIZE, Pipeline
+from metadata.namespaces import MODS_NS, XSI_NS
 from metadata.record import Record
 from metadata.validate import Validator
 
 SEED = 2026
 REPOSITORY_IDENTIFIER = "bench.example.org"
-MODS_NS = "http://www.loc.gov/mods/v3"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION = f"{MODS_NS} http://www.loc.gov/standards/mods/v3/mods-3-8.xsd"
 START = datetime(2019, 1, 1, tzinfo=timezone.utc)  # datestamps: seven years of a repository's life
 END = datetime(2025, 12, 31, 23, 59, 59, tzinfo=timezone.utc)

@@ -7,7 +7,7 @@ from typing import Callable, Optional
 from lxml import etree
 
 from metadata.crosswalks.oai_dc import mods_to_oai_dc
-from metadata.namespaces import DC_NS, MODS_NS, OAI_DC_NS
+from metadata.namespaces import MODS_NS, OAI_DC_NS
 
 
 @dataclass(frozen=True)

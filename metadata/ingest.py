@@ -13,7 +13,8 @@ from typing import Callable, Iterable, Iterator, Optional
 
 from lxml import etree
 
-from metadata.formats import DC_NS, FORMATS, MASTER, MODS_NS, format_of
+from metadata.formats import FORMATS, MASTER, format_of
+from metadata.namespaces import DC_NS, MODS_NS, OAI_NS
 from metadata.provenance import SCHEMA_PATH as PROVENANCE_SCHEMA
 from metadata.provenance import provenance
 from metadata.record import Record
@@ -23,7 +24,6 @@ from metadata.validate import InvalidRecord, Validator, parse
 
 LOCAL_ID = re.compile(r"[a-zA-Z0-9\-_.!~*'();/?:@&=+$,%]+\Z")  # oai-identifier.xsd, local part
 MODS_COLLECTION = f"{{{MODS_NS}}}modsCollection"
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 OAI_PMH = f"{{{OAI_NS}}}OAI-PMH"
 BATCH_SIZE = 500
 

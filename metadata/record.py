@@ -2,9 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import NamedTuple, Optional
 
 from lxml import etree
+
+
+DATESTAMP = "%Y-%m-%dT%H:%M:%SZ"  # UTC, second granularity (§3.3.1); such strings sort like their instants
+
+
+def utc_datestamp(epoch: Optional[float] = None) -> str:
+    """The datestamp of an instant (seconds since the epoch), or of now."""
+    moment = datetime.now(timezone.utc) if epoch is None else datetime.fromtimestamp(epoch, timezone.utc)
+    return moment.strftime(DATESTAMP)
+
+
+def second_before(datestamp: str) -> str:
+    return (datetime.strptime(datestamp, DATESTAMP) - timedelta(seconds=1)).strftime(DATESTAMP)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from metadata.formats import DC_NS, MODS_NS
+from metadata.namespaces import DC_NS, MODS_NS
 
 PARENTS = {"type": "Types of resource", "journal": "Journals", "subject": "Subjects",
            "year": "Publication years"}

@@ -9,11 +9,10 @@ import json
 import sqlite3
 import threading
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from metadata.record import Header, Record, Stored, header_xml
+from metadata.record import Header, Record, Stored, header_xml, utc_datestamp
 from metadata.store.base import (SCHEMA_VERSION, ListQuery, PutResult, SetInfo, StoreError, content_hash,
                                  summary_json)
 
@@ -66,7 +65,8 @@ INTEGRITY = [
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The one reading of the clock in this store (tests replace it to choose datestamps)."""
+    return utc_datestamp()
 
 
 def _header(identifier: str, datestamp: str, deleted: int, set_specs: str) -> Header:

@@ -12,11 +12,9 @@ from typing import Callable, Iterator, Optional
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from metadata.formats import DC_NS, OAI_DC_NS
+from metadata.namespaces import DC_NS, OAI_DC_NS, OAI_NS, XSI_NS
 from metadata.record import Stored
 
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 OAI_ID_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 RIGHTS_NS = "http://www.openarchives.org/OAI/2.0/rights/"
 SCHEMA_LOCATION = {f"{{{XSI_NS}}}schemaLocation": f"{OAI_NS} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"}

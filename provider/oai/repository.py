@@ -4,14 +4,14 @@ Built once from configuration by the app factory; verbs receive it as an argumen
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from metadata.formats import FORMATS, MetadataFormat
+from metadata.record import utc_datestamp
 from metadata.store.base import Store
 from provider.oai.envelope import rights_container
-from provider.oai.tokens import TokenCodec, datestamp
+from provider.oai.tokens import TokenCodec
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Repository:
         """Now, on the store's clock when it offers one (PostgreSQL: the database's, read after writers in
         flight commit), so app servers whose clocks differ still fix `until` where the datestamps are."""
         store_now = getattr(self.store, "now", None)
-        return store_now() if store_now else datestamp(time.time())
+        return store_now() if store_now else utc_datestamp()
 
     @classmethod
     def from_config(cls, config: dict[str, Any], secret_key: str, store: Store) -> "Repository":

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
 from typing import Optional
 
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+
+from metadata.record import utc_datestamp
 
 from provider.oai.errors import BadResumptionToken
 
@@ -30,10 +31,6 @@ class ResumptionState:
 
     def advance(self, after: list, sent: int) -> "ResumptionState":
         return replace(self, after=after, cursor=self.cursor + sent)
-
-
-def datestamp(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _well_formed(values) -> bool:
@@ -58,7 +55,7 @@ class TokenCodec:
         """(token, expirationDate)."""
         values = asdict(state)
         token = self._serializer.dumps([values[name] for name in FIELDS])
-        return token, datestamp(time.time() + self.lifetime)
+        return token, utc_datestamp(time.time() + self.lifetime)
 
     def decode(self, token: str, verb: str) -> ResumptionState:
         try:

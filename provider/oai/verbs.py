@@ -6,9 +6,9 @@ sent; what it returns only writes. respond() ties parsing, dispatch and the enve
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
 from typing import Iterator, Mapping, Optional
 
+from metadata.record import second_before, utc_datestamp
 from metadata.store.base import ListQuery
 from provider.oai import envelope
 from provider.oai.arguments import OAIRequest, parse
@@ -20,7 +20,7 @@ from provider.oai.tokens import ResumptionState
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_datestamp()
 
 
 def identify(request: OAIRequest, repo: Repository, now: str) -> Body:
@@ -63,11 +63,6 @@ def list_metadata_formats(request: OAIRequest, repo: Repository, now: str) -> Bo
                 w.text("metadataNamespace", fmt.namespace)
             yield
     return body
-
-
-def second_before(stamp: str) -> str:
-    moment = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ") - timedelta(seconds=1)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _resume(request: OAIRequest, repo: Repository, now: str) -> tuple[ResumptionState, bool]:

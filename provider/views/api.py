@@ -25,7 +25,7 @@ from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from lxml import etree
 from werkzeug.exceptions import HTTPException
 
-from metadata.formats import MODS_NS
+from metadata.namespaces import MODS_NS
 from metadata.validate import InvalidRecord
 from provider.api_tokens import TokenError, TokenRegistry
 

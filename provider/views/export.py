@@ -22,13 +22,11 @@ from typing import Iterator
 
 from lxml import etree
 
-from metadata.formats import MODS_NS
+from metadata.namespaces import MODS_NS, OAI_NS, XSI_NS
 from metadata.store.base import ListQuery, iter_all
 from provider.oai.envelope import ChunkSink
 
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 STATIC_NS = "http://www.openarchives.org/OAI/2.0/static-repository"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION = f"{{{XSI_NS}}}schemaLocation"
 FLUSH_BYTES = 64 * 1024
 

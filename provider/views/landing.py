@@ -10,7 +10,7 @@ from typing import Optional
 
 from lxml import etree
 
-from metadata.formats import DC_NS, MODS_NS
+from metadata.namespaces import DC_NS, MODS_NS
 from metadata.validate import parse
 
 _M = {"m": MODS_NS}
