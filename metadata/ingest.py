@@ -54,26 +54,29 @@ class Pipeline:
     def identifier(self, local_id: str) -> str:
         return f"oai:{self.repository_identifier}:{local_id}"
 
-    def prepare(self, data: bytes, source: str, local_id: Optional[str] = None) -> list[Record]:
+    def prepare(self, data: bytes, source: str, local_id: Optional[str] = None,
+                named: bool = False) -> list[Record]:
         """Every record in the document (one, each mods of a modsCollection, or each record of an OAI-PMH
-        GetRecord or ListRecords response), or InvalidRecord."""
+        GetRecord or ListRecords response), or InvalidRecord. A record that names no local id of its own
+        takes the source's file name, unless `named` asks every record to name one."""
         root = parse(data, source)
         if root.tag == OAI_PMH:
             return self._harvested(root, source)
-        return self._document(root, source, local_id)
+        return self._document(root, source, local_id, named=named)
 
     def _document(self, root: etree._Element, source: str, local_id: Optional[str],
-                  about: bytes = b"") -> list[Record]:
+                  about: bytes = b"", named: bool = False) -> list[Record]:
         if root.tag == MODS_COLLECTION:
             self.validator.check(MASTER.schema_path, root, source)
-            return [self._from_mods(mods, source, None, checked=True) for mods in root.iterfind(MASTER.root_tag)]
+            return [self._from_mods(mods, source, None, checked=True, named=named, position=position)
+                    for position, mods in enumerate(root.iterfind(MASTER.root_tag), 1)]
         fmt = format_of(root)
         if fmt is None:
             raise InvalidRecord(source, f"root element {root.tag} is neither MODS ({MODS_NS}) nor oai_dc", root.sourceline)
         if fmt is MASTER:
-            return [self._from_mods(root, source, local_id, about=about)]
+            return [self._from_mods(root, source, local_id, about=about, named=named)]
         self.validator.check(fmt.schema_path, root, source)
-        local = local_id or _first(root, f"{{{DC_NS}}}identifier", source, LOCAL_ID) or Path(source).stem
+        local = local_id or _own_id(_first(root, f"{{{DC_NS}}}identifier", source, LOCAL_ID), source, root, named)
         return [self._record(local, {fmt.prefix: root}, facets_of_dc(root), _summary(root), source, about)]
 
     def _harvested(self, response: etree._Element, source: str) -> list[Record]:
@@ -99,12 +102,13 @@ class Pipeline:
         return records
 
     def _from_mods(self, mods: etree._Element, source: str, local_id: Optional[str],
-                   checked: bool = False, about: bytes = b"") -> Record:
+                   checked: bool = False, about: bytes = b"", named: bool = False,
+                   position: Optional[int] = None) -> Record:
         if not checked:
             self.validator.check(MASTER.schema_path, mods, source)
         mods.set("version", mods.get("version", "3.8"))
-        local = local_id or mods.findtext(f"{{{MODS_NS}}}recordInfo/{{{MODS_NS}}}recordIdentifier")
-        local = " ".join(local.split()) if local else Path(source).stem
+        local = local_id or _own_id(mods.findtext(f"{{{MODS_NS}}}recordInfo/{{{MODS_NS}}}recordIdentifier"),
+                                    source, mods, named, position)
         elements = {MASTER.prefix: mods}
         for fmt in FORMATS.values():
             if fmt.from_mods is not None:
@@ -121,6 +125,18 @@ class Pipeline:
         sets = memberships(facets, identifier, self.configured_sets)
         return Record(identifier, {p: serialize(e) for p, e in elements.items()}, set_specs=tuple(sorted(sets)),
                       set_names=sets, summary=summary, about=about, source=source)
+
+
+def _own_id(found: Optional[str], source: str, element: etree._Element, named: bool,
+            position: Optional[int] = None) -> str:
+    """The local id a record names, whitespace-normalised; else the source's file name, or, when records
+    must name their own, InvalidRecord."""
+    if found and found.strip():
+        return " ".join(found.split())
+    if named:
+        which = f"record {position} of the batch" if position else "the record"
+        raise InvalidRecord(source, f"{which} has no local id in recordInfo/recordIdentifier", element.sourceline)
+    return Path(source).stem
 
 
 def _first(root: etree._Element, tag: str, source: str, pattern: re.Pattern) -> Optional[str]:

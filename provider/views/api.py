@@ -22,10 +22,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from lxml import etree
 from werkzeug.exceptions import HTTPException
 
-from metadata.namespaces import MODS_NS
 from metadata.validate import InvalidRecord
 from provider.api_tokens import TokenError, TokenRegistry
 
@@ -114,30 +112,17 @@ def delete_record(local_id: str) -> Response:
     return Response(status=204, headers={"OAI-Identifier": header.identifier, "OAI-Datestamp": header.datestamp})
 
 
-def _names_itself(record, local_id: str) -> bool:
-    """Whether a record's MODS states local_id in recordInfo/recordIdentifier (rather than getting it as
-    the fallback the pipeline takes from the source name)."""
-    mods = record.formats.get("mods")
-    if mods is None:
-        return False
-    found = etree.fromstring(mods).findtext(f"{{{MODS_NS}}}recordInfo/{{{MODS_NS}}}recordIdentifier")
-    return bool(found) and " ".join(found.split()) == local_id
-
-
 @blueprint.post("/records")
 def post_records() -> Response:
     pipeline = current_app.extensions["pipeline"]
     try:
-        records = pipeline.prepare(request.get_data(cache=False), BATCH_SOURCE)
+        records = pipeline.prepare(request.get_data(cache=False), BATCH_SOURCE, named=True)
     except InvalidRecord as exc:
         return _invalid(str(exc))
     if not records:
         return _invalid("the batch holds no records")
-    fallback = Path(BATCH_SOURCE).stem
     seen: set[str] = set()
-    for number, record in enumerate(records, 1):
-        if record.identifier == pipeline.identifier(fallback) and not _names_itself(record, fallback):
-            return _invalid(f"record {number} of the batch has no local id in recordInfo/recordIdentifier")
+    for record in records:
         if record.identifier in seen:
             return _invalid(f"{record.identifier} appears more than once in the batch")
         seen.add(record.identifier)
