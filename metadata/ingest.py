@@ -34,12 +34,18 @@ def serialize(element: etree._Element) -> bytes:
     return etree.tostring(element, encoding="UTF-8", xml_declaration=False)
 
 
+DC_TITLE, DC_CREATOR, DC_DATE = f"{{{DC_NS}}}title", f"{{{DC_NS}}}creator", f"{{{DC_NS}}}date"
+
+
 def _summary(dc: etree._Element) -> dict:
-    def texts(name: str) -> list[str]:
-        return [" ".join(e.text.split()) for e in dc.iterfind(f"{{{DC_NS}}}{name}") if e.text and e.text.strip()]
-    titles, dates = texts("title"), texts("date")
-    return {"title": titles[0] if titles else "", "creators": texts("creator"),
-            "date": dates[0] if dates else ""}
+    """Title, creators and date for the pages, in one pass over the oai_dc values."""
+    found: dict[str, list[str]] = {DC_TITLE: [], DC_CREATOR: [], DC_DATE: []}
+    for element in dc:
+        texts = found.get(element.tag)
+        if texts is not None and element.text and not element.text.isspace():
+            texts.append(" ".join(element.text.split()))
+    titles, dates = found[DC_TITLE], found[DC_DATE]
+    return {"title": titles[0] if titles else "", "creators": found[DC_CREATOR], "date": dates[0] if dates else ""}
 
 
 class Pipeline:

@@ -5,8 +5,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple, Optional
 
-from lxml import etree
-
 
 DATESTAMP = "%Y-%m-%dT%H:%M:%SZ"  # UTC, second granularity (§3.3.1); such strings sort like their instants
 
@@ -51,13 +49,17 @@ def header_xml(header: Header) -> bytes:
     """The header element (§2.5) serialized once, when the store sets the datestamp.
 
     Its elements carry no namespace of their own: they are only ever written inside the OAI-PMH envelope,
-    whose default namespace they take, so a million headers do not repeat the namespace declaration."""
-    element = etree.Element("header", {"status": "deleted"} if header.deleted else {})
-    etree.SubElement(element, "identifier").text = header.identifier
-    etree.SubElement(element, "datestamp").text = header.datestamp
-    for spec in header.set_specs:
-        etree.SubElement(element, "setSpec").text = spec
-    return etree.tostring(element, encoding="UTF-8", xml_declaration=False)
+    whose default namespace they take, so a million headers do not repeat the namespace declaration. Written
+    as text, escaped as lxml escapes text: the store writes one per record, and building elements cost more."""
+    specs = "".join(f"<setSpec>{xml_text(spec)}</setSpec>" for spec in header.set_specs)
+    status = ' status="deleted"' if header.deleted else ""
+    return (f"<header{status}><identifier>{xml_text(header.identifier)}</identifier>"
+            f"<datestamp>{xml_text(header.datestamp)}</datestamp>{specs}</header>").encode()
+
+
+def xml_text(text: str) -> str:
+    """Character data as XML text content: the three markup characters escaped, and CR kept as a reference."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
 
 
 class Stored(NamedTuple):

@@ -59,18 +59,17 @@ def mods_to_oai_dc(mods: etree._Element) -> etree._Element:
 def _finish(dc: etree._Element) -> Optional[etree._Element]:
     """Each value whitespace-normalised, empty ones and repeats within an element dropped; None if a value holds
     whitespace that normalize-space() left alone. O(number of values)."""
-    texts = []
-    for element in dc:
-        text = element.text or ""
-        # A score of `in` scans costs less than one regular expression search; ASCII text needs none.
-        if not text.isascii() and any(space in text for space in _OTHER_SPACES):
-            return None
+    elements = list(dc)
+    texts = [element.text or "" for element in elements]
+    every = "\n".join(texts)
+    if not every.isascii() and _OTHER_SPACE.search(every):  # one search for the record, none for ASCII
+        return None
+    for i, text in enumerate(texts):
         if text[:1] == " " or text[-1:] == " " or "  " in text:  # a join beside an empty part
-            text = element.text = " ".join(text.split())
-        texts.append(text)
+            texts[i] = elements[i].text = " ".join(text.split())
     if "" in texts or len(set(texts)) < len(texts):  # the rare record with something to drop
         seen = set()
-        for element, text in zip(list(dc), texts):
+        for element, text in zip(elements, texts):
             if not text or (element.tag, text) in seen:
                 dc.remove(element)
             seen.add((element.tag, text))
