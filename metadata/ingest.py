@@ -5,6 +5,7 @@ read side only copies bytes.
 """
 from __future__ import annotations
 
+import os
 import re
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -179,8 +180,9 @@ def ingest(pipeline: Pipeline, store: Store, files: Iterable[Path], batch_size: 
     report, batch = IngestReport(), []
     for path in files:
         try:
-            data = Path(path).read_bytes()
-            batch.extend(pipeline.prepare(data, str(path)))
+            with open(path, "rb", buffering=0) as file:
+                data = file.readall()
+            batch.extend(pipeline.prepare(data, os.fspath(path)))
         except InvalidRecord as exc:
             report.refused.append(exc)
         except OSError as exc:

@@ -52,7 +52,7 @@ def _parser() -> etree.XMLParser:
 
 def parse(data: bytes, source: str) -> etree._Element:
     """Parse untrusted bytes into an element, or raise InvalidRecord naming the file and line."""
-    if not data.strip():
+    if not data or data.isspace():
         raise InvalidRecord(source, "the file is empty")
     if len(data) > MAX_RECORD_BYTES:
         raise InvalidRecord(source, f"the record is larger than {MAX_RECORD_BYTES} bytes")

@@ -31,13 +31,16 @@
 
   <xsl:template match="m:mods">
     <!-- A creator or author role (text or marcrelator code), or no role at all; any other role contributes.
+         The commonest cases, no role or a role that is exactly "author" or "aut", are tested first, as one
+         comparison each over the node-set, before the general test that runs functions per term.
          A role's text never reaches the output, where oai_dc.py would notice other Unicode whitespace, so
          unless it is a lower-case term already, translate() makes that whitespace spaces and lowers the case. -->
-    <xsl:variable name="creators" select="m:name[m:role/m:roleTerm[not(contains(., '|'))
+    <xsl:variable name="creators" select="m:name[not(m:role/m:roleTerm) or m:role/m:roleTerm = 'author'
+        or m:role/m:roleTerm = 'aut' or m:role/m:roleTerm[not(contains(., '|'))
         and (contains('|creator|author|cre|aut|', concat('|', normalize-space(), '|'))
              or contains('|creator|author|cre|aut|', concat('|', normalize-space(translate(.,
                  '&#x85;&#xA0;&#x1680;&#x2000;&#x2001;&#x2002;&#x2003;&#x2004;&#x2005;&#x2006;&#x2007;&#x2008;&#x2009;&#x200A;&#x2028;&#x2029;&#x202F;&#x205F;&#x3000;ABCDEFGHIJKLMNOPQRSTUVWXYZ',
-                 '                   abcdefghijklmnopqrstuvwxyz')), '|')))] or not(m:role/m:roleTerm)]"/>
+                 '                   abcdefghijklmnopqrstuvwxyz')), '|')))]]"/>
     <xsl:variable name="dates" select="m:originInfo/*[self::m:dateIssued or self::m:dateCreated
                                                       or self::m:dateCaptured or self::m:dateOther]"/>
     <oai_dc:dc xsi:schemaLocation="http://www.openarchives.org/OAI/2.0/oai_dc/ http://www.openarchives.org/OAI/2.0/oai_dc.xsd">
@@ -90,9 +93,12 @@
         <dc:publisher><xsl:value-of select="normalize-space()"/></dc:publisher>
       </xsl:for-each>
 
-      <xsl:for-each select="m:name[count(. | $creators) != count($creators)]">
-        <dc:contributor><xsl:call-template name="name"/></dc:contributor>
-      </xsl:for-each>
+      <!-- Most records name no contributor: the union test per name runs only when one is there. -->
+      <xsl:if test="count($creators) != count(m:name)">
+        <xsl:for-each select="m:name[count(. | $creators) != count($creators)]">
+          <dc:contributor><xsl:call-template name="name"/></dc:contributor>
+        </xsl:for-each>
+      </xsl:if>
 
       <!-- dateIssued, dateCreated, dateCaptured, dateOther of every originInfo: the key date first, then the
            others in record order; a range goes where its start goes. -->

@@ -18,6 +18,11 @@ def test_header_reads_back_with_the_same_identifier(identifier):
     assert [e.text for e in element.findall("setSpec")] == ["a", "a:b"]
 
 
+def test_set_specs_with_markup_characters_are_escaped_too():
+    element = etree.fromstring(header_xml(Header("oai:x:y", "2020-01-01T00:00:00Z", ("plain", "a&b", "<c>"))))
+    assert [e.text for e in element.findall("setSpec")] == ["plain", "a&b", "<c>"]
+
+
 def test_tombstone_header_has_deleted_status_and_keeps_its_sets():
     element = etree.fromstring(header_xml(Header("oai:x:y", "2020-01-01T00:00:00Z", ("s",), deleted=True)))
     assert element.get("status") == "deleted" and [e.text for e in element.findall("setSpec")] == ["s"]
