@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import multiprocessing
-import os
 import random
 import sys
 from contextlib import closing, contextmanager
@@ -21,7 +20,7 @@ from typing import Callable, Iterator, Optional
 
 from lxml import etree
 
-from metadata.ingest import BATCH_SIZE, Pipeline
+from metadata.ingest import BATCH_SIZE, Pipeline, available_cores
 from metadata.namespaces import MODS_NS, XSI_NS
 from metadata.record import Record
 from metadata.validate import Validator
@@ -317,4 +316,4 @@ def build(store, n: int, schema_folder: Path, seed: int = SEED, workers: int = 1
 
 
 def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return available_cores()

@@ -23,6 +23,10 @@ class InvalidRecord(Exception):
         where = f"{source}:{line}" if line else source
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self):
+        """Pickled as its three parts (ingest's worker processes send refusals back)."""
+        return InvalidRecord, (self.source, self.message, self.line)
+
 
 _local = threading.local()
 
@@ -78,6 +82,10 @@ class Validator:
     def __init__(self, schema_folder: Path):
         self.folder = Path(schema_folder)
         self._compiled: dict[str, etree.XMLSchema] = {}
+
+    def __getstate__(self) -> dict:
+        """Pickled without its compiled schemas, which another process compiles again when it needs them."""
+        return {"folder": self.folder, "_compiled": {}}
 
     def schema(self, schema_path: str) -> etree.XMLSchema:
         if schema_path not in self._compiled:

@@ -15,7 +15,7 @@ from flask.cli import FlaskGroup
 from werkzeug.serving import run_simple
 
 from metadata.ingest import ingest as ingest_files
-from metadata.ingest import xml_files
+from metadata.ingest import available_cores, xml_files
 from metadata.store import StoreError
 from metadata.validate import InvalidRecord
 from provider.app import SEED, create_app
@@ -88,13 +88,16 @@ def _files(paths) -> list[Path]:
 
 @cli.command(short_help="Validate and store MODS or oai_dc files or folders.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-def ingest(paths):
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Processes that parse, validate and crosswalk while this one writes; 0: one per core.")
+def ingest(paths, jobs):
     files = _files(paths)
+    workers = jobs or available_cores()
     with click.progressbar(length=len(files), label="ingesting", file=sys.stderr,
                            hidden=len(files) < 50) as bar:
         try:
             report = ingest_files(current_app.extensions["pipeline"], current_app.extensions["store"], files,
-                                  progress=bar.update)
+                                  progress=bar.update, workers=workers)
         except catalog.SchemaError as exc:  # not installed: the message says how to install them
             raise click.ClickException(str(exc)) from None
     for refusal in report.refused:

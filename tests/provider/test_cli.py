@@ -99,12 +99,14 @@ def test_ingest_files_and_folders(instance, tmp_path):
     assert "0 created, 0 updated, 3 unchanged, 0 refused" in again.stdout
 
 
-def test_ingest_refusals_exit_1_with_one_line_per_refused_file(instance, tmp_path):
+@pytest.mark.parametrize("jobs", ["1", "2", "0"])
+def test_ingest_refusals_exit_1_with_one_line_per_refused_file(instance, tmp_path, jobs):
+    """In one process, with two worker processes, and with one per core (--jobs 0), alike."""
     bad = {"bad/malformed.xml": b"<mods", "bad/empty.xml": b"", "invalid.xml": mods("invalid", "<colour/>"),
            "xxe.xml": b'<!DOCTYPE m [<!ENTITY x SYSTEM "file:///etc/passwd">]><mods xmlns="' + MODS_NS.encode()
            + b'">&x;</mods>'}
     inbox = write(tmp_path / "inbox", {"good.xml": mods("good"), **bad})
-    result = run(instance, "ingest", str(inbox))
+    result = run(instance, "ingest", "--jobs", jobs, str(inbox))
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
     refused = [line for line in result.stderr.splitlines() if line.startswith("refused ")]
