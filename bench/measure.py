@@ -42,11 +42,14 @@ def write_files(folder: Path, count: int) -> Path:
 
 
 def _ingest_child(args: tuple) -> dict:
-    """In a child process: the project's ingest() over count files into an empty store, one process."""
+    """In a child process: the project's ingest() over count files into an empty store, this process writing
+    and `workers` processes preparing (1: this process does everything)."""
+    import resource
+
     from metadata.ingest import ingest, xml_files
     from metadata.store import open_store
 
-    folder, count, database_url, schemas = args
+    folder, count, database_url, schemas, workers = args
     store = open_store(database_url)
     store.create_schema()
     pipeline = corpus.pipeline(schemas)
@@ -58,14 +61,19 @@ def _ingest_child(args: tuple) -> dict:
         if marks["done"] in (count // 5, count):
             marks[marks["done"]] = rss_mb_self()
 
-    start, cpu = time.perf_counter(), time.process_time()
-    report = ingest(pipeline, store, files, progress=progress)
-    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    start, cpu, cpu_children = time.perf_counter(), time.process_time(), children_cpu()
+    report = ingest(pipeline, store, files, progress=progress, workers=workers)
+    seconds = time.perf_counter() - start
+    cpu = time.process_time() - cpu + children_cpu() - cpu_children  # the workers', once they are reaped
     store.close()
     if report.refused or report.count("created") != count:
         raise RuntimeError(f"ingest refused {len(report.refused)} corpus files: {report.refused[:1]}")
-    return {"records": count, "seconds": seconds, "rate": count / seconds, "cpu_rate": count / cpu,
-            "rss_20": marks.get(count // 5), "rss_100": marks.get(count)}
+    return {"records": count, "workers": workers, "seconds": seconds, "rate": count / seconds,
+            "cpu_rate": count / cpu, "rss_20": marks.get(count // 5), "rss_100": marks.get(count)}
 
 
 def rss_mb_self() -> float:
@@ -74,20 +82,30 @@ def rss_mb_self() -> float:
     return rss_mb(os.getpid())
 
 
-def ingest_once(folder: Path, count: int, database_url: str, schemas: Path) -> dict:
+def ingest_once(folder: Path, count: int, database_url: Callable[[], str], schemas: Path, workers: int = 1) -> dict:
+    """One ingest into a new database (database_url() makes it), in a fresh process."""
     wait_for_quiet()
     meter = OtherLoad()
-    context = multiprocessing.get_context("fork")
-    with context.Pool(1) as pool:
-        figures = pool.apply(_ingest_child, ((folder, count, database_url, schemas),))
+    # Not a multiprocessing.Pool: its processes are daemons, which may not start the ingest's workers.
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as executor:
+        figures = executor.submit(_ingest_child, (folder, count, database_url(), schemas, workers)).result()
     return dict(figures, other_load=meter.stop())
 
 
+def ingest_median(folder: Path, count: int, database_url: Callable[[], str], schemas: Path, runs: int,
+                  workers: int = 1) -> dict:
+    """The run with the median rate of `runs` ingests, and every run's rate."""
+    figures = sorted((ingest_once(folder, count, database_url, schemas, workers) for _ in range(runs)),
+                     key=lambda f: f["rate"])
+    return dict(figures[len(figures) // 2], rates=[round(f["rate"]) for f in figures])
+
+
 def ingest_breakdown(schemas: Path, count: int, database_url: str) -> tuple[dict[str, float], str]:
-    """Seconds per stage of Pipeline.prepare and store.put over count records, timed stage by stage with
-    the same functions the pipeline calls, and the cProfile top of the real prepare + put."""
+    """Seconds per stage of Pipeline.prepare_all and store.put over count records, timed as the pipeline
+    runs them (each stage over a batch of 500 before the next) with the functions it calls, and the
+    cProfile top of the real prepare_all + put."""
     from metadata.formats import FORMATS, MASTER
-    from metadata.ingest import serialize
+    from metadata.ingest import BATCH_SIZE, Document, _summary, serialize
     from metadata.sets import facets_of_mods, memberships
     from metadata.store import open_store
     from metadata.validate import parse
@@ -96,7 +114,7 @@ def ingest_breakdown(schemas: Path, count: int, database_url: str) -> tuple[dict
     validator, oai_dc = pipeline.validator, FORMATS["oai_dc"]
     data = [corpus.mods_bytes(i) for i in range(count)]
     stages = dict.fromkeys(("parse", "validate MODS (XSD)", "crosswalk to oai_dc", "validate oai_dc (XSD)",
-                            "sets", "serialize", "store.put (SQLite)"), 0.0)
+                            "sets and summary", "serialize", "store.put (SQLite)"), 0.0)
 
     def timed(stage: str, call: Callable):
         start = time.perf_counter()
@@ -104,24 +122,27 @@ def ingest_breakdown(schemas: Path, count: int, database_url: str) -> tuple[dict
         stages[stage] += time.perf_counter() - start
         return result
 
-    for i, document in enumerate(data):
-        root = timed("parse", lambda: parse(document, "x"))
-        timed("validate MODS (XSD)", lambda: validator.check(MASTER.schema_path, root, "x"))
-        dc = timed("crosswalk to oai_dc", lambda: oai_dc.from_mods(root))
-        timed("validate oai_dc (XSD)", lambda: validator.check(oai_dc.schema_path, dc, "x"))
-        timed("sets", lambda: memberships(facets_of_mods(root), corpus.identifier(i)))
-        timed("serialize", lambda: (serialize(root), serialize(dc)))
+    for first in range(0, count, BATCH_SIZE):
+        batch = range(first, min(first + BATCH_SIZE, count))
+        roots = timed("parse", lambda: [parse(data[i], "x") for i in batch])
+        timed("validate MODS (XSD)", lambda: [validator.check(MASTER.schema_path, root, "x") for root in roots])
+        dcs = timed("crosswalk to oai_dc", lambda: [oai_dc.from_mods(root) for root in roots])
+        timed("validate oai_dc (XSD)", lambda: [validator.check(oai_dc.schema_path, dc, "x") for dc in dcs])
+        timed("sets and summary", lambda: [(memberships(facets_of_mods(root), corpus.identifier(i)), _summary(dc))
+                                           for i, root, dc in zip(batch, roots, dcs)])
+        timed("serialize", lambda: [(serialize(root), serialize(dc)) for root, dc in zip(roots, dcs)])
     store = open_store(database_url)
     store.create_schema()
-    records = [r for i, d in enumerate(data) for r in pipeline.prepare(d, str(i))]
-    for start in range(0, len(records), 500):
-        timed("store.put (SQLite)", lambda: store.put(records[start:start + 500]))
+    documents = [Document(d, str(i)) for i, d in enumerate(data)]
+    records = [r for outcome in pipeline.prepare_all(documents) for r in outcome]
+    for start in range(0, len(records), BATCH_SIZE):
+        timed("store.put (SQLite)", lambda: store.put(records[start:start + BATCH_SIZE]))
     store.close()
 
     profile = cProfile.Profile()
     profile.enable()
-    for i, document in enumerate(data):
-        pipeline.prepare(document, str(i))
+    for start in range(0, count, BATCH_SIZE):
+        pipeline.prepare_all(documents[start:start + BATCH_SIZE])
     profile.disable()
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(15)

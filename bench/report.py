@@ -132,17 +132,21 @@ def markdown(results: Results) -> str:
             "items per CPU-second of the server's workers (or of the ingesting process), what one core of its "
             "own would do; it does not depend on other load, and neither does the *CPU ratio*.", ""]
 
-    out += ["## Ingest, one process, full XSD validation of MODS and oai_dc", ""]
-    out += _table(["store", "records", "seconds", "records/s", "per CPU-second", "target", "RSS at 20% / 100% (MB)",
-                   "other load"], [
-        [store, f"{f['records']:,}", _f(f["seconds"], 2), _f(f["rate"], 0), _f(f.get("cpu_rate"), 0),
-         f"≥ {TARGET_INGEST:,}",
+    out += ["## Ingest, full XSD validation of MODS and oai_dc", ""]
+    out += ["`oai-provider ingest` on one file per record: in one process, and with 2 worker processes preparing "
+            "batches while the first process writes (`--jobs 2`). *per CPU-second* counts the CPU time of every "
+            "process taking part; the target is for one process on one core.", ""]
+    out += _table(["store", "processes", "records", "seconds", "records/s", "runs (records/s)", "per CPU-second",
+                   "target", "writer RSS at 20% / 100% (MB)", "other load"], [
+        [store, "1" if f.get("workers", 1) == 1 else f"{f['workers']} preparing + 1 writing", f"{f['records']:,}",
+         _f(f["seconds"], 2), _f(f["rate"], 0), ", ".join(f"{r:,}" for r in f.get("rates", [])),
+         _f(f.get("cpu_rate"), 0), f"≥ {TARGET_INGEST:,}" if f.get("workers", 1) == 1 else "",
          f"{_f(f['rss_20'])} / {_f(f['rss_100'])}", _f(f.get("other_load"), 2)] for store, f in results.ingests])
     if results.breakdown:
         count, stages, _ = results.breakdown
         total = sum(stages.values())
-        out += ["", f"Where one record's ingest time goes ({count:,} records, stage by stage, "
-                    f"{total / count * 1e6:,.0f} µs per record in all):", ""]
+        out += ["", f"Where one record's ingest time goes ({count:,} records, each stage over a batch of 500 as "
+                    f"the pipeline runs them, {total / count * 1e6:,.0f} µs per record in all):", ""]
         out += _table(["stage", "µs per record", "share"], [
             [stage, _f(seconds / count * 1e6, 0), f"{seconds / total:.0%}"] for stage, seconds in stages.items()])
 
@@ -219,7 +223,7 @@ def _targets(results: Results) -> list[list[str]]:
             else:
                 check(f"worker RSS < {TARGET_RSS_MB} MB ({top:,})", lr.rss_mb, lr.rss_mb < TARGET_RSS_MB,
                       f"{lr.rss_mb:.0f} MB")
-    for store, figures in results.ingests:
+    for store, figures in [(store, f) for store, f in results.ingests if f.get("workers", 1) == 1]:
         check(f"ingest ≥ {TARGET_INGEST:,} records/s, one process ({store})", figures["rate"],
               figures["rate"] >= TARGET_INGEST, f"{figures['rate']:,.0f}/s")
     for row in [r for r in results.deep_pages if r.server == "provider"][-2:]:

@@ -10,8 +10,8 @@ def test_bench_runner_reports_provider_and_pyoai_at_500_records(tmp_path):
     results = run.main(["--sizes", str(N), "--runs", "1", "--getrecord", "20", "--deep-samples", "2", "--quiet-wait", "0",
                         "--workdir", str(tmp_path / "work"), "--output", str(output)])
 
-    assert [(store, f["records"]) for store, f in results.ingests] == [("sqlite", N)]
-    assert results.ingests[0][1]["rate"] > 0
+    assert [(store, f["records"], f["workers"]) for store, f in results.ingests] == [("sqlite", N, 1), ("sqlite", N, 2)]
+    assert all(f["rate"] > 0 and f["cpu_rate"] > 0 and len(f["rates"]) == 1 for _, f in results.ingests)
     for server in ("provider", "pyoai"):
         for workers in (1, 2):
             for verb in run.VERBS:
