@@ -30,7 +30,7 @@ LOCAL_ID = re.compile(r"[a-zA-Z0-9\-_.!~*'();/?:@&=+$,%]+\Z")  # oai-identifier.
 MODS_COLLECTION = f"{{{MODS_NS}}}modsCollection"
 OAI_PMH = f"{{{OAI_NS}}}OAI-PMH"
 BATCH_SIZE = 500
-BATCH_BYTES = 32 * 1024 * 1024  # input bytes prepared at once by ingest()
+BATCH_BYTES = 8 * 1024 * 1024  # input bytes prepared at once by ingest(): their trees take several times more
 
 
 def serialize(element: etree._Element) -> bytes:
