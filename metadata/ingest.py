@@ -17,7 +17,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Optional, Sequence,
 
 from lxml import etree
 
-from metadata.formats import FORMATS, MASTER, format_of
+from metadata.formats import FORMATS, MASTER, MetadataFormat, format_of
 from metadata.namespaces import DC_NS, MODS_NS, OAI_NS
 from metadata.provenance import SCHEMA_PATH as PROVENANCE_SCHEMA
 from metadata.provenance import provenance
@@ -181,7 +181,7 @@ class Pipeline:
             draft.position)
         draft.elements[MASTER.prefix] = mods
 
-    def _deriver(self, fmt) -> Callable[[_Draft], None]:
+    def _deriver(self, fmt: MetadataFormat) -> Callable[[_Draft], None]:
         def derive(draft: _Draft) -> None:
             derived = fmt.from_mods(draft.mods)
             self.validator.check(fmt.schema_path, derived, f"{draft.source} (crosswalk to {fmt.prefix})")
