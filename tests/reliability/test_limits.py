@@ -153,3 +153,18 @@ def test_html_responses_carry_security_headers(sqlite_app):
 def test_xml_responses_are_nosniff(sqlite_app):
     response = sqlite_app().test_client().get("/oai?verb=Identify")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_visitor_state_is_kept(sqlite_app):
+    """No session: a forged session cookie is never read, and no response sets a cookie on any page."""
+    from flask import session
+
+    app = sqlite_app()
+    with app.test_request_context("/oai?verb=Identify", headers={"Cookie": "session=forged.value.here"}):
+        app.preprocess_request()
+        assert app.session_interface.is_null_session(session) and dict(session) == {}
+    client = app.test_client()
+    client.set_cookie("session", "forged.value.here")
+    for path in ("/", "/oai?verb=Identify", "/oai?verb=ListRecords&metadataPrefix=oai_dc"):
+        response = client.get(path)
+        assert response.status_code == 200 and "Set-Cookie" not in response.headers, path
