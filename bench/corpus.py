@@ -20,10 +20,10 @@ from typing import Callable, Iterator, Optional
 
 from lxml import etree
 
-from metadata.ingest import BATCH_SIZE, Pipeline, available_cores
+from metadata.ingest import BATCH_SIZE, Document, Pipeline
 from metadata.namespaces import MODS_NS, XSI_NS
 from metadata.record import Record
-from metadata.validate import Validator
+from metadata.validate import InvalidRecord, Validator
 
 SEED = 2026
 REPOSITORY_IDENTIFIER = "bench.example.org"
@@ -233,10 +233,11 @@ def _init_worker(schema_folder: str) -> None:
 def _prepare_chunk(task: tuple[int, int, int]) -> list[Record]:
     """Generate and prepare (parse, validate MODS, crosswalk, validate oai_dc) records [start, stop)."""
     start, stop, seed = task
-    records = []
-    for index in range(start, stop):
-        records.extend(_pipeline.prepare(mods_bytes(index, seed), f"corpus #{index}"))
-    return records
+    outcomes = _pipeline.prepare_all([Document(mods_bytes(i, seed), f"corpus #{i}") for i in range(start, stop)])
+    for outcome in outcomes:
+        if isinstance(outcome, InvalidRecord):
+            raise outcome  # the generator's own records must all be valid
+    return [record for records in outcomes for record in records]
 
 
 def _prepared(n: int, seed: int, schema_folder: Path, workers: int) -> Iterator[Record]:
@@ -313,7 +314,3 @@ def build(store, n: int, schema_folder: Path, seed: int = SEED, workers: int = 1
                 report.records += len(batch)
                 progress(report.records)
     return report
-
-
-def default_workers() -> int:
-    return available_cores()

@@ -31,6 +31,7 @@ from bench import corpus
 from bench.client import Client, HarvestError, percentile, token_of
 from bench.machine import OtherLoad, wait_for_quiet
 from bench.servers import gunicorn
+from metadata.ingest import available_cores
 
 SECRET = "bench-load-secret-key-0123456789"
 GRACE = 60.0  # seconds a harvest under way at the end may take to finish
@@ -121,7 +122,7 @@ def build_instance(workdir: Path, records: int, database_url: Optional[str], sch
     try:
         store.create_schema()
         if store.record_count() == 0:
-            corpus.build(store, records, schemas, workers=corpus.default_workers())
+            corpus.build(store, records, schemas, workers=available_cores())
     finally:
         store.close()
     return url

@@ -29,6 +29,7 @@ from typing import Optional
 from bench import corpus, machine, measure, report
 from bench.machine import OtherLoad, tree_seconds, wait_for_quiet
 from bench.servers import ROOT, cold_start, free_port, gunicorn, gunicorn_command, serve_command
+from metadata.ingest import available_cores
 
 SECRET = "bench-secret-key-0123456789"
 VERBS = ("ListRecords", "ListIdentifiers")
@@ -241,7 +242,7 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     parser.add_argument("--deep-samples", type=int, default=15, help="requests of each page per run")
     parser.add_argument("--ingest-sample", type=int, default=10_000,
                         help="records for the one-process ingest figure (at most the largest size)")
-    parser.add_argument("--workers", type=int, default=corpus.default_workers(),
+    parser.add_argument("--workers", type=int, default=available_cores(),
                         help="processes preparing (validating) the corpus")
     parser.add_argument("--workdir", type=Path, default=Path(os.environ.get("BENCH_WORKDIR", "/tmp/oai-bench")))
     parser.add_argument("--pg-url", default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_PG))
