@@ -20,10 +20,11 @@ from typing import Callable, Iterator, Optional
 
 from lxml import etree
 
-from metadata.ingest import BATCH_SIZE, Document, Pipeline
+from metadata.ingest import BATCH_SIZE
+from metadata.pipeline import Document, Pipeline
 from metadata.namespaces import MODS_NS, XSI_NS
 from metadata.record import Record
-from metadata.validate import InvalidRecord, Validator
+from metadata.validate import Validator
 
 SEED = 2026
 REPOSITORY_IDENTIFIER = "bench.example.org"
@@ -235,9 +236,9 @@ def _prepare_chunk(task: tuple[int, int, int]) -> list[Record]:
     start, stop, seed = task
     outcomes = _pipeline.prepare_all([Document(mods_bytes(i, seed), f"corpus #{i}") for i in range(start, stop)])
     for outcome in outcomes:
-        if isinstance(outcome, InvalidRecord):
-            raise outcome  # the generator's own records must all be valid
-    return [record for records in outcomes for record in records]
+        if outcome.refused:
+            raise outcome.refused[0]  # the generator's own records must all be valid
+    return [record for outcome in outcomes for record in outcome.records]
 
 
 def _prepared(n: int, seed: int, schema_folder: Path, workers: int) -> Iterator[Record]:

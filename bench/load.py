@@ -31,7 +31,7 @@ from bench import corpus
 from bench.client import Client, HarvestError, percentile, token_of
 from bench.machine import OtherLoad, wait_for_quiet
 from bench.servers import gunicorn
-from metadata.ingest import available_cores
+from metadata.workers import available_cores
 
 SECRET = "bench-load-secret-key-0123456789"
 GRACE = 60.0  # seconds a harvest under way at the end may take to finish

@@ -46,7 +46,8 @@ def _ingest_child(args: tuple) -> dict:
     and `workers` processes preparing (1: this process does everything)."""
     import resource
 
-    from metadata.ingest import ingest, xml_files
+    from metadata.files import xml_files
+    from metadata.ingest import ingest
     from metadata.store import open_store
 
     folder, count, database_url, schemas, workers = args
@@ -105,7 +106,9 @@ def ingest_breakdown(schemas: Path, count: int, database_url: str) -> tuple[dict
     runs them (each stage over a batch of 500 before the next) with the functions it calls, and the
     cProfile top of the real prepare_all + put."""
     from metadata.formats import FORMATS, MASTER
-    from metadata.ingest import BATCH_SIZE, Document, _summary, serialize
+    from metadata.ingest import BATCH_SIZE
+    from metadata.pipeline import Document, _summary
+    from metadata.record import serialize
     from metadata.sets import facets_of_mods, memberships
     from metadata.store import open_store
     from metadata.validate import parse
@@ -134,7 +137,7 @@ def ingest_breakdown(schemas: Path, count: int, database_url: str) -> tuple[dict
     store = open_store(database_url)
     store.create_schema()
     documents = [Document(d, str(i)) for i, d in enumerate(data)]
-    records = [r for outcome in pipeline.prepare_all(documents) for r in outcome]
+    records = [r for outcome in pipeline.prepare_all(documents) for r in outcome.records]
     for start in range(0, len(records), BATCH_SIZE):
         timed("store.put (SQLite)", lambda: store.put(records[start:start + BATCH_SIZE]))
     store.close()

@@ -29,7 +29,7 @@ from typing import Optional
 from bench import corpus, machine, measure, report
 from bench.machine import OtherLoad, tree_seconds, wait_for_quiet
 from bench.servers import ROOT, cold_start, free_port, gunicorn, gunicorn_command, serve_command
-from metadata.ingest import available_cores
+from metadata.workers import available_cores
 
 SECRET = "bench-secret-key-0123456789"
 VERBS = ("ListRecords", "ListIdentifiers")

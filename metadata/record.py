@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple, Optional
 
+from lxml import etree
 
 DATESTAMP = "%Y-%m-%dT%H:%M:%SZ"  # UTC, second granularity (§3.3.1); such strings sort like their instants
 
@@ -44,6 +45,16 @@ class Record:
     summary: dict = field(default_factory=dict)
     about: bytes = b""  # serialized <about> containers (e.g. provenance of a harvested record)
     source: str = ""  # where the record came from (a file path, an HTTP client), for messages
+    # The about bytes as compared for "unchanged": a provenance container without its harvest date, so a
+    # record harvested again as it was keeps its datestamp. None: compare `about` itself.
+    stable_about: Optional[bytes] = None
+    deleted: bool = False  # a harvested record its source has deleted: no formats, a tombstone here if held
+
+
+def serialize(element: etree._Element) -> bytes:
+    """Canonical stored form: UTF-8, no XML declaration, unused namespace declarations removed."""
+    etree.cleanup_namespaces(element)
+    return etree.tostring(element, encoding="UTF-8", xml_declaration=False)
 
 
 def header_xml(header: Header) -> bytes:

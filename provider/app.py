@@ -13,7 +13,7 @@ from typing import Any, Optional
 from flask import Config, Flask
 from flask.sessions import SessionInterface
 
-from metadata.ingest import Pipeline
+from metadata.pipeline import Pipeline
 from metadata.sets import ConfiguredSet
 from metadata.store import SetInfo, open_store
 from metadata.validate import Validator

@@ -14,10 +14,12 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from werkzeug.serving import run_simple
 
+from metadata.files import xml_files
+from metadata.ingest import IngestReport
 from metadata.ingest import ingest as ingest_files
-from metadata.ingest import available_cores, xml_files
+from metadata.workers import available_cores
 from metadata.store import StoreError
-from metadata.validate import InvalidRecord
+from metadata.pipeline import Document
 from provider.app import SEED, create_app
 from provider.settings import ConfigError
 from schemas import catalog
@@ -54,8 +56,8 @@ def initialise() -> None:
         install_schemas(current_app.config["SCHEMA_SOURCE"])
     report = ingest_files(current_app.extensions["pipeline"], current_app.extensions["store"],
                           sorted(SEED.glob("*.xml")))
-    if report.refused:
-        raise click.ClickException(str(report.refused[0]))
+    if report.needs_attention:
+        raise click.ClickException(report.summary())
 
 
 @cli.command(short_help="Create the instance, install schemas, load the seed article.")
@@ -86,26 +88,39 @@ def _files(paths) -> list[Path]:
     return files
 
 
-@cli.command(short_help="Validate and store MODS or oai_dc files or folders.")
+def print_report(report: IngestReport) -> None:
+    """Every refusal, duplicate, skip and rewritten value, then the counts; exit 1 when something needs attention."""
+    for refusal in report.refused:
+        click.echo(f"refused {refusal}", err=True)
+    for message in report.duplicates:
+        click.echo(f"duplicate {message}", err=True)
+    for message in report.skipped:
+        click.echo(f"skipped {message}", err=True)
+    for message in report.notes:
+        click.echo(f"note {message}", err=True)
+    click.echo(report.summary())
+    if report.needs_attention:
+        sys.exit(1)
+
+
+@cli.command(short_help="Validate and store MODS or oai_dc files, or saved OAI-PMH responses.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
               help="Processes that parse, validate and crosswalk while this one writes; 0: one per core.")
-def ingest(paths, jobs):
+@click.option("--source", metavar="BASE_URL", default=None,
+              help="Base URL of the repository saved OAI-PMH records came from, for files that do not say "
+                   "(a <record> saved on its own).")
+def ingest(paths, jobs, source):
     files = _files(paths)
     workers = jobs or available_cores()
     with click.progressbar(length=len(files), label="ingesting", file=sys.stderr,
                            hidden=len(files) < 50) as bar:
         try:
             report = ingest_files(current_app.extensions["pipeline"], current_app.extensions["store"], files,
-                                  progress=bar.update, workers=workers)
+                                  progress=bar.update, workers=workers, origin=source)
         except catalog.SchemaError as exc:  # not installed: the message says how to install them
             raise click.ClickException(str(exc)) from None
-    for refusal in report.refused:
-        click.echo(f"refused {refusal}", err=True)
-    click.echo(f"{report.count('created')} created, {report.count('updated')} updated, "
-               f"{report.count('unchanged')} unchanged, {len(report.refused)} refused")
-    if report.refused:
-        sys.exit(1)
+    print_report(report)
 
 
 @cli.command(short_help="Check files without storing them.")
@@ -114,15 +129,16 @@ def validate(paths):
     pipeline, refused = current_app.extensions["pipeline"], 0
     for path in _files(paths):
         try:
-            records = pipeline.prepare(path.read_bytes(), str(path))
-            click.echo(f"valid {path}: {', '.join(r.identifier for r in records)}")
-        except InvalidRecord as exc:
-            refused += 1
-            click.echo(f"invalid {exc}", err=True)
+            prepared = pipeline.prepare_all([Document(path.read_bytes(), str(path))])[0]
         except catalog.SchemaError as exc:
             raise click.ClickException(str(exc)) from None
+        if prepared.records:
+            click.echo(f"valid {path}: {', '.join(r.identifier for r in prepared.records)}")
+        for refusal in prepared.refused:
+            click.echo(f"invalid {refusal}", err=True)
+        refused += len(prepared.refused)
     if refused:
-        raise click.ClickException(f"{refused} file(s) invalid")
+        raise click.ClickException(f"{refused} record(s) invalid")
 
 
 def _identifier(value: str) -> str:

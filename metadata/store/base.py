@@ -49,7 +49,8 @@ def content_hash(record: Record) -> str:
     digest = hashlib.sha256()
     for prefix in sorted(record.formats):
         digest.update(prefix.encode() + b"\0" + record.formats[prefix] + b"\0")
-    digest.update(" ".join(sorted(record.set_specs)).encode() + b"\0" + record.about)
+    about = record.about if record.stable_about is None else record.stable_about
+    digest.update(" ".join(sorted(record.set_specs)).encode() + b"\0" + about)
     return digest.hexdigest()
 
 

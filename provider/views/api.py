@@ -88,11 +88,20 @@ def _log_write(what: str) -> None:
     current_app.logger.info("%s by token %r from %s", what, g.get("api_client"), request.remote_addr)
 
 
+def _records(source: str, local_id: str | None = None, named: bool = False):
+    """The body's records, all or nothing (an InvalidRecord otherwise): a deletion is sent with DELETE."""
+    records = current_app.extensions["pipeline"].prepare(request.get_data(cache=False), source, local_id, named)
+    for record in records:
+        if record.deleted:
+            raise InvalidRecord(record.source, "a deleted record is not stored: send DELETE /api/records/<local id>")
+    return records
+
+
 @blueprint.put("/records/<path:local_id>")
 def put_record(local_id: str) -> Response:
     pipeline = current_app.extensions["pipeline"]
     try:
-        records = pipeline.prepare(request.get_data(cache=False), f"PUT /api/records/{local_id}", local_id)
+        records = _records(f"PUT /api/records/{local_id}", local_id)
     except InvalidRecord as exc:
         return _invalid(str(exc))
     if len(records) != 1 or records[0].identifier != pipeline.identifier(local_id):
@@ -114,9 +123,8 @@ def delete_record(local_id: str) -> Response:
 
 @blueprint.post("/records")
 def post_records() -> Response:
-    pipeline = current_app.extensions["pipeline"]
     try:
-        records = pipeline.prepare(request.get_data(cache=False), BATCH_SOURCE, named=True)
+        records = _records(BATCH_SOURCE, named=True)
     except InvalidRecord as exc:
         return _invalid(str(exc))
     if not records:

@@ -1,7 +1,7 @@
 """Ingest prepares documents a batch at a time, stage by stage, and optionally in worker processes.
 
 Neither may change what is stored or refused: a batch gives, document by document, what preparing each
-document alone gives (records, or the refusal a record-by-record run stops at), and an ingest with worker
+document alone gives (its records and the refusal of each record that fails), and an ingest with worker
 processes stores and reports exactly what an ingest in one process does.
 """
 from __future__ import annotations
@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from metadata import ingest as ingest_module
-from metadata.ingest import Document, ingest, xml_files
+from metadata import files as files_module
+from metadata.files import read_in_chunks, xml_files
+from metadata.ingest import ingest
+from metadata.pipeline import Document
 from metadata.store import ListQuery, open_store
 from metadata.validate import InvalidRecord
 from provider.app import SEED
@@ -29,11 +31,12 @@ def collection(*members: bytes) -> bytes:
     return f'<modsCollection xmlns="{MODS_NS}">'.encode() + inner + b"</modsCollection>"
 
 
-def harvested(*metadata: bytes) -> bytes:
+def harvested(*metadata: bytes, start: int = 0) -> bytes:
     """A ListRecords response from another repository holding one record per metadata document."""
     records = "".join(
         f"<record><header><identifier>oai:elsewhere.org:h-{i}</identifier><datestamp>2020-01-01</datestamp>"
-        f"</header><metadata>{m.decode().split('?>', 1)[-1]}</metadata></record>" for i, m in enumerate(metadata))
+        f"</header><metadata>{m.decode().split('?>', 1)[-1]}</metadata></record>"
+        for i, m in enumerate(metadata, start))
     return (f'<OAI-PMH xmlns="{OAI_NS}"><responseDate>2024-01-01T00:00:00Z</responseDate>'
             f'<request verb="ListRecords">https://elsewhere.org/oai</request>'
             f"<ListRecords>{records}</ListRecords></OAI-PMH>").encode()
@@ -50,7 +53,7 @@ DOCUMENTS = [
     ("bad-local-id.xml", mods("has space")),
     ("collection-bad-id.xml", collection(mods("c-4"), mods("bad id"), mods("worse id"))),
     ("harvest.xml", harvested(mods("h-a"), oai_dc("h-b"))),
-    ("harvest-bad.xml", harvested(mods("h-c"), mods("h-d", body="  <unknownElement/>\n"), oai_dc("h-e"))),
+    ("harvest-bad.xml", harvested(mods("h-c"), mods("h-d", body="  <unknownElement/>\n"), oai_dc("h-e"), start=2)),
     ("empty.xml", b"   \n"),
     ("valid-2.xml", mods("valid-2")),
 ]
@@ -63,33 +66,40 @@ def pipeline(tmp_path, schema_dir):
     app.extensions["store"].close()
 
 
-def alone(pipeline, document: Document):
-    try:
-        return pipeline.prepare(document.data, document.source)
-    except InvalidRecord as exc:
-        return exc
-
-
 def comparable(outcome):
-    if isinstance(outcome, InvalidRecord):
-        return ("refused", str(outcome))
-    return [(r.identifier, r.formats, r.set_specs, r.summary, r.about) for r in outcome]
+    return ([(r.identifier, r.formats, r.set_specs, r.summary, r.stable_about) for r in outcome.records],
+            [str(r) for r in outcome.refused])
 
 
 def test_a_batch_gives_what_each_document_alone_gives(pipeline):
     documents = [Document(data, source) for source, data in DOCUMENTS]
     batch = pipeline.prepare_all(documents)
-    assert [comparable(o) for o in batch] == [comparable(alone(pipeline, d)) for d in documents]
-    refused = [source for (source, _), outcome in zip(DOCUMENTS, batch) if isinstance(outcome, InvalidRecord)]
-    assert refused == ["malformed.xml", "invalid.xml", "bad-local-id.xml", "collection-bad-id.xml",
-                       "harvest-bad.xml", "empty.xml"]
-    assert [len(o) for o in batch if not isinstance(o, InvalidRecord)] == [1, 1, 3, 2, 1]
+    assert [comparable(o) for o in batch] == [comparable(pipeline.prepare_all([d])[0]) for d in documents]
+    refused = [(source, len(outcome.refused)) for (source, _), outcome in zip(DOCUMENTS, batch) if outcome.refused]
+    assert refused == [("malformed.xml", 1), ("invalid.xml", 1), ("bad-local-id.xml", 1),
+                       ("collection-bad-id.xml", 2), ("harvest-bad.xml", 1), ("empty.xml", 1)]
+    assert [len(o.records) for o in batch] == [1, 0, 0, 1, 3, 0, 1, 2, 2, 0, 1]
+    assert [o.read for o in batch] == [1, 1, 1, 1, 3, 1, 3, 2, 3, 1, 1]
 
 
-def test_a_document_is_refused_for_its_first_failing_record(pipeline):
-    """Records 2 and 3 of the collection both fail; a record-by-record run stops at record 2."""
-    outcome = pipeline.prepare_all([Document(collection(mods("c-4"), mods("bad id"), mods("worse id")), "c.xml")])[0]
-    assert isinstance(outcome, InvalidRecord) and "'bad id'" in outcome.message
+def test_each_record_of_a_collection_is_taken_or_refused_on_its_own(pipeline):
+    """Records 2 and 3 of the collection both fail: each is refused, naming its position; record 1 is taken.
+    prepare() (the write API's all-or-nothing path) raises the first refusal."""
+    data = collection(mods("c-4"), mods("bad id"), mods("worse id"))
+    outcome = pipeline.prepare_all([Document(data, "c.xml")])[0]
+    assert [r.identifier for r in outcome.records] == ["oai:test.example.org:c-4"]
+    assert [(r.source, "'bad id'" in r.message) for r in outcome.refused] == [
+        ("c.xml (record 2)", True), ("c.xml (record 3)", False)]
+    with pytest.raises(InvalidRecord, match="'bad id'"):
+        pipeline.prepare(data, "c.xml")
+
+
+def test_a_schema_invalid_collection_member_is_refused_alone(pipeline):
+    data = collection(mods("c-5"), mods("c-6", body="  <unknownElement/>\n"), mods("c-7"))
+    outcome = pipeline.prepare_all([Document(data, "c.xml")])[0]
+    assert [r.identifier.rsplit(":", 1)[1] for r in outcome.records] == ["c-5", "c-7"]
+    assert len(outcome.refused) == 1 and outcome.refused[0].source == "c.xml (record 2)"
+    assert "unknownElement" in outcome.refused[0].message
 
 
 def test_refusals_survive_pickling_whole():
@@ -102,8 +112,8 @@ def test_batches_hold_at_most_their_count_and_bytes(tmp_path, monkeypatch):
     for i in range(10):
         (tmp_path / f"{i}.xml").write_bytes(b"x" * 100)
     (tmp_path / "5b.xml").write_bytes(b"x" * 1000)  # sorts after 5.xml
-    monkeypatch.setattr(ingest_module, "BATCH_BYTES", 450)
-    chunks = list(ingest_module._read_in_chunks(sorted(xml_files([tmp_path])), 4))
+    monkeypatch.setattr(files_module, "BATCH_BYTES", 450)
+    chunks = list(read_in_chunks(sorted(xml_files([tmp_path])), 4))
     sizes = [[len(item.data) for item in chunk] for chunk in chunks]
     assert sizes == [[100] * 4, [100, 100], [1000], [100] * 4]
 
@@ -140,8 +150,10 @@ def test_worker_processes_store_and_refuse_what_one_process_does(tmp_path, schem
         store = app.extensions["store"]
         report = ingest(app.extensions["pipeline"], store, files, batch_size=7, workers=workers)
         reports[workers] = ([(r.identifier, r.status) for r in report.results], [str(r) for r in report.refused],
-                            stored(store))
+                            report.duplicates, report.read, stored(store))
         store.close()
     assert reports[2] == reports[1]
-    results, refused, _ = reports[1]
-    assert len(refused) == 2 * 6 and {status for _, status in results} == {"created", "unchanged"}
+    results, refused, duplicates, read, _ = reports[1]
+    assert len(refused) == 2 * 7 and {status for _, status in results} == {"created"}
+    assert len(duplicates) == len(results)  # every file is read twice: each record once more
+    assert read == len(results) + len(duplicates) + len(refused)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from metadata.ingest import ingest, xml_files
+from metadata.files import xml_files
+from metadata.ingest import ingest
 from metadata.store import ListQuery
 from provider.app import SEED
 from tests.conftest import OAIClient, make_app
@@ -147,7 +148,7 @@ WRONG_ROOT = [
     pytest.param(mods("m").replace(f' xmlns="{MODS_NS}"'.encode(), b""), id="mods-in-no-namespace"),
     pytest.param(oai_dc("d").replace(b"http://www.openarchives.org/OAI/2.0/oai_dc/", b"urn:not-oai-dc"),
                  id="dc-in-another-namespace"),
-    pytest.param(b'<record xmlns="http://www.openarchives.org/OAI/2.0/"><header/></record>', id="oai-record"),
+    pytest.param(b'<metadata xmlns="http://www.openarchives.org/OAI/2.0/"><x/></metadata>', id="oai-metadata"),
 ]
 
 
@@ -155,7 +156,7 @@ WRONG_ROOT = [
 def test_root_outside_mods_and_oai_dc_namespaces_is_refused(repo, tmp_path, data):
     path = tmp_path / "in.xml"
     path.write_bytes(data)
-    assert_refused_unchanged(repo, path, "neither MODS", "nor oai_dc")
+    assert_refused_unchanged(repo, path, "not an input this repository reads", "MODS", "oai_dc")
 
 
 # --- refusals of schema-invalid records --------------------------------------------------------------------
@@ -179,14 +180,19 @@ def test_schema_invalid_record_is_refused_naming_file_line_and_fault(repo, tmp_p
     assert refusal.line == line
 
 
-def test_invalid_record_in_mods_collection_refuses_whole_file(repo, tmp_path):
+def test_invalid_record_in_mods_collection_is_refused_alone(repo, tmp_path):
+    """Each record of a collection is accounted for on its own: the invalid one is refused, naming its
+    position, and nothing of it is stored; the valid one is stored."""
     collection = (f'<modsCollection xmlns="{MODS_NS}">'
                   + mods("c1").decode().split("\n", 1)[1].replace(f' xmlns="{MODS_NS}"', "")
                   + mods("c2", body="<colour/>").decode().split("\n", 1)[1].replace(f' xmlns="{MODS_NS}"', "")
                   + "</modsCollection>")
     path = tmp_path / "collection.xml"
     path.write_text(collection)
-    assert_refused_unchanged(repo, path, "colour")
+    report = ingest_one(repo, path)
+    assert [r.identifier for r in report.results] == ["oai:test.example.org:c1"]
+    assert [r.source for r in report.refused] == [f"{path} (record 2)"] and "colour" in report.refused[0].message
+    assert repo.extensions["store"].header("oai:test.example.org:c2") is None
 
 
 # --- refusals of entities and DTDs: nothing is read, fetched or expanded -----------------------------------

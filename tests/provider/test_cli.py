@@ -84,7 +84,7 @@ def test_init_again_changes_nothing(instance):
     assert run(instance, "show", SEED_ID, "--format", "oai_dc").stdout == before
     assert (instance / "secret_key").read_text() == key
     again = run(instance, "ingest", str(Path(__file__).resolve().parents[2] / "metadata" / "seed"))
-    assert "0 created, 0 updated, 1 unchanged, 0 refused" in again.stdout
+    assert "0 created, 0 updated, 1 unchanged, 0 deleted, 0 skipped, 0 duplicates, 0 refused" in again.stdout
 
 
 def test_ingest_files_and_folders(instance, tmp_path):
@@ -92,11 +92,11 @@ def test_ingest_files_and_folders(instance, tmp_path):
                                        "batch/readme.txt": b"ignored"})
     result = run(instance, "ingest", str(inbox / "one.xml"), str(inbox / "batch"))
     assert result.exit_code == 0, result.output
-    assert "3 created, 0 updated, 0 unchanged, 0 refused" in result.stdout
+    assert "3 created, 0 updated, 0 unchanged, 0 deleted, 0 skipped, 0 duplicates, 0 refused" in result.stdout
     for local_id, prefix in (("one", "mods"), ("two", "oai_dc"), ("dc-only", "oai_dc")):
         assert run(instance, "show", local_id, "--format", prefix).exit_code == 0
     again = run(instance, "ingest", str(inbox))
-    assert "0 created, 0 updated, 3 unchanged, 0 refused" in again.stdout
+    assert "0 created, 0 updated, 3 unchanged, 0 deleted, 0 skipped, 0 duplicates, 0 refused" in again.stdout
 
 
 @pytest.mark.parametrize("jobs", ["1", "2", "0"])
@@ -112,7 +112,7 @@ def test_ingest_refusals_exit_1_with_one_line_per_refused_file(instance, tmp_pat
     refused = [line for line in result.stderr.splitlines() if line.startswith("refused ")]
     assert len(refused) == len(bad)
     assert sorted(line.split()[1].split(":")[0] for line in refused) == sorted(str(inbox / n) for n in bad)
-    assert "1 created, 0 updated, 0 unchanged, 4 refused" in result.stdout
+    assert "1 created, 0 updated, 0 unchanged, 0 deleted, 0 skipped, 0 duplicates, 4 refused" in result.stdout
     assert run(instance, "show", "good").exit_code == 0
     assert_fails_with_one_line(run(instance, "show", "invalid"), "no record")
 
@@ -144,7 +144,7 @@ def test_validate_reports_each_invalid_file_and_exits_1(instance, tmp_path):
     invalid = [line for line in result.stderr.splitlines() if line.startswith("invalid ")]
     assert [line.split()[1].split(":")[0] for line in invalid] == [str(inbox / "bad.xml"), str(inbox / "worse.xml")]
     assert "colour" in invalid[0]
-    assert result.stderr.strip().splitlines()[-1] == "Error: 2 file(s) invalid"
+    assert result.stderr.strip().splitlines()[-1] == "Error: 2 record(s) invalid"
     assert_fails_with_one_line(run(instance, "show", "checked"), "no record")
 
 

@@ -13,7 +13,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 
-from metadata.ingest import Pipeline
+from metadata.pipeline import Pipeline
 from metadata.store import open_store
 from metadata.validate import Validator
 from tests.conftest import make_app

@@ -68,7 +68,7 @@ def test_sigkill_mid_ingest_keeps_whole_batches_and_a_rerun_completes(tmp_path, 
         rerun = subprocess.run([str(VENV_BIN / "oai-provider"), "ingest", str(folder)], env=env,
                                capture_output=True, text=True, timeout=300)
         assert rerun.returncode == 0, rerun.stderr
-        assert f"{CORPUS - count} created, 0 updated, {count} unchanged, 0 refused" in rerun.stdout
+        assert f"{CORPUS - count} created, 0 updated, {count} unchanged, 0 deleted, 0 skipped, 0 duplicates, 0 refused" in rerun.stdout
         assert store.record_count() == CORPUS
         assert store.check_integrity() == []
     finally:

@@ -55,7 +55,7 @@ def hostile_bodies(attacker: Attacker, secret) -> dict[str, tuple[bytes, tuple[s
         "noncharacter-reference": (_titled("a&#xFFFE;b"), ("not well-formed",)),
         "not-xml": (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, ("not well-formed", "empty")),
         "empty": (b"", ("empty",)),
-        "wrong-root": (b"<html><body><script>alert(1)</script></body></html>", ("neither MODS",)),
+        "wrong-root": (b"<html><body><script>alert(1)</script></body></html>", ("not an input this repository reads",)),
     }
 
 
