@@ -6,8 +6,10 @@ exit status 1, never a traceback.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
+from typing import Optional
 
 import click
 from flask import current_app
@@ -88,8 +90,9 @@ def _files(paths) -> list[Path]:
     return files
 
 
-def print_report(report: IngestReport) -> None:
-    """Every refusal, duplicate, skip and rewritten value, then the counts; exit 1 when something needs attention."""
+def print_report(report: IngestReport, exit_on_attention: bool = True) -> bool:
+    """Every refusal, duplicate, skip and rewritten value, then the counts; exit 1 (or return True) when
+    something needs attention."""
     for refusal in report.refused:
         click.echo(f"refused {refusal}", err=True)
     for message in report.duplicates:
@@ -99,8 +102,9 @@ def print_report(report: IngestReport) -> None:
     for message in report.notes:
         click.echo(f"note {message}", err=True)
     click.echo(report.summary())
-    if report.needs_attention:
+    if report.needs_attention and exit_on_attention:
         sys.exit(1)
+    return report.needs_attention
 
 
 @cli.command(short_help="Validate and store MODS or oai_dc files, or saved OAI-PMH responses.")
@@ -121,6 +125,55 @@ def ingest(paths, jobs, source):
         except catalog.SchemaError as exc:  # not installed: the message says how to install them
             raise click.ClickException(str(exc)) from None
     print_report(report)
+
+
+def _datestamp_option(value: Optional[str], name: str) -> Optional[str]:
+    if value is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}Z)?", value):
+        raise click.BadParameter("expected YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ", param_hint=name)
+    return value
+
+
+@cli.command(short_help="Pull records from another OAI-PMH repository (incremental after the first run).")
+@click.argument("base_url", required=False)
+@click.option("--prefix", metavar="P", help="Metadata prefix to harvest (default: mods if offered, else oai_dc).")
+@click.option("--set", "set_spec", metavar="S", help="Harvest one set only.")
+@click.option("--from", "from_", metavar="DATE", help="Start here instead of after the last harvest.")
+@click.option("--until", metavar="DATE", help="Stop at this datestamp.")
+@click.option("--all", "every", is_flag=True, help="Harvest every source in OAI_HARVEST_SOURCES.")
+def harvest(base_url, prefix, set_spec, from_, until, every):
+    from provider.harvester import Harvest, HarvestError, HarvestState, Source
+
+    from_, until = _datestamp_option(from_, "--from"), _datestamp_option(until, "--until")
+    if every == bool(base_url):
+        raise click.UsageError("give either BASE_URL or --all")
+    sources = [Source(s["url"], s["prefix"], s["set"]) for s in current_app.config["HARVEST_SOURCES"]] if every \
+        else [Source(base_url, prefix, set_spec)]
+    if not sources:
+        raise click.ClickException("OAI_HARVEST_SOURCES lists no sources")
+    state = HarvestState(Path(current_app.instance_path) / "harvest-state.json")
+    failed = False
+    for source in sources:
+        def progress(page, source=source):
+            of = f" of {page.complete_list_size}" if page.complete_list_size is not None else ""
+            click.echo(f"{source.url}: page {page.number} stored, {job.report.read} records read{of}", err=True)
+
+        job = Harvest(source, current_app.extensions["pipeline"], current_app.extensions["store"], state,
+                      progress=progress)
+        click.echo(f"harvesting {source.url}", err=True)
+        try:
+            job.run(from_, until)
+        except KeyboardInterrupt:
+            print_report(job.report, exit_on_attention=False)
+            click.echo("interrupted: every page stored so far is kept; run the same command again to resume", err=True)
+            sys.exit(130)
+        except (HarvestError, catalog.SchemaError) as exc:
+            click.echo(f"Error: {exc}", err=True)
+            failed = True
+        if job.resumed:
+            click.echo(f"{source.url}: resumed an interrupted harvest", err=True)
+        failed = print_report(job.report, exit_on_attention=False) or failed
+    if failed:
+        sys.exit(1)
 
 
 @cli.command(short_help="Check files without storing them.")

@@ -103,6 +103,18 @@ def _token_hashes(value: Any) -> dict:
     return {k: v.lower() for k, v in data.items()}
 
 
+def _harvest_sources(value: Any) -> list[dict]:
+    data = _json_list(value)
+    sources = []
+    for entry in data:
+        entry = {"url": entry} if isinstance(entry, str) else entry
+        if not isinstance(entry, dict) or set(entry) - {"url", "prefix", "set"} or not all(
+                isinstance(v, str) for v in entry.values()):
+            raise ValueError(f'expected base URLs or {{"url", "prefix", "set"}} objects, got {entry!r}')
+        sources.append({"url": _base_url(entry.get("url", "")), "prefix": entry.get("prefix"), "set": entry.get("set")})
+    return sources
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE", "instance", _text, "instance folder: config.py, SQLite database, schemas, secret key"),
     Setting("BASE_URL", "http://127.0.0.1:8000/oai", _base_url,
@@ -134,6 +146,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATE_LIMIT", 0, _rate,
             "requests per second allowed to one client address, per worker process; 0: no limit; over it: 503 with Retry-After"),
     Setting("RATE_BURST", 20, _positive_int, "requests a client may send at once before RATE_LIMIT applies"),
+    Setting("HARVEST_SOURCES", [], _harvest_sources,
+            'repositories `oai-provider harvest --all` pulls in: JSON list of base URLs or {"url", "prefix", "set"}'),
     Setting("TRUSTED_PROXIES", 0, _count,
             "reverse proxies in front of the app whose X-Forwarded-For names the client (rate limit, logs); 0: none"),
 )

@@ -5,6 +5,7 @@ created for this test run and dropped after it, one schema per test inside it).
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -211,3 +212,20 @@ def attacker():
     host.close()
 
 
+
+
+# --- a WSGI app on a loopback port ---------------------------------------------------------------------
+
+@contextlib.contextmanager
+def serving(wsgi_app):
+    """The app served by a real HTTP server on a free loopback port, for clients that need a URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -117,6 +117,17 @@ def test_ingest_refusals_exit_1_with_one_line_per_refused_file(instance, tmp_pat
     assert_fails_with_one_line(run(instance, "show", "invalid"), "no record")
 
 
+def test_ingest_of_two_files_naming_one_record_says_so_and_exits_1(instance, tmp_path):
+    """The loss that was seen: `1 created`, exit 0, and the first record silently replaced by the second."""
+    inbox = write(tmp_path / "inbox", {"a.xml": mods("same"), "b.xml": mods("same", "<note>second</note>")})
+    result = run(instance, "ingest", str(inbox))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert (f"duplicate oai:provider.example.org:same: read in {inbox / 'a.xml'} and again in {inbox / 'b.xml'}; "
+            "the later one is kept") in result.stderr
+    assert "2 read: 1 created, 0 updated, 0 unchanged, 0 deleted, 0 skipped, 1 duplicates, 0 refused" in result.stdout
+    assert "second" in run(instance, "show", "same").stdout
+
+
 def test_ingest_missing_path_fails_naming_it(instance, tmp_path):
     assert_fails_with_one_line(run(instance, "ingest", str(tmp_path / "nowhere.xml")), "nowhere.xml", "no such file")
 

@@ -87,6 +87,8 @@ INVALID = [
     ("OAI_BASE_URL", "ftp://x"), ("OAI_BASE_URL", "http://x.org/oai?verb=Identify"), ("OAI_BASE_URL", "null"),
     ("OAI_SECRET_KEY", "short"), ("OAI_ADMIN_EMAIL", "nobody"), ("OAI_DATABASE_URL", "mysql://db/oai"),
     ("OAI_SETS", '{"spec": "x"}'), ("OAI_SETS", '[{"spec": "x"}]'),
+    ("OAI_HARVEST_SOURCES", '"https://a.example.org/oai"'), ("OAI_HARVEST_SOURCES", '["ftp://a.example.org"]'),
+    ("OAI_HARVEST_SOURCES", '[{"url": "https://a.example.org/oai", "metadataPrefix": "mods"}]'),
 ]
 
 

@@ -257,3 +257,13 @@ def test_an_unreadable_token_file_refuses_its_tokens_and_keeps_configured_ones(a
 def test_api_tokens_setting_accepts_only_hashes(tmp_path, schema_dir, value):
     with pytest.raises(ConfigError, match="OAI_API_TOKENS"):
         make_app(tmp_path / "instance", f"sqlite:///{tmp_path / 'db.sqlite3'}", schema_dir, API_TOKENS=value)
+
+
+def test_a_harvested_deletion_posted_is_400_and_deletes_nothing(api, api_app):
+    from tests.metadata.test_harvest_in import dc_record, response
+
+    assert _request(api, "PUT", "/api/records/kept", mods("kept"), AUTH).status_code == 201
+    body = response(dc_record("oai:test.example.org:kept", "", deleted=True))
+    reply = _request(api, "POST", "/api/records", body, AUTH)
+    assert reply.status_code == 400 and "send DELETE" in reply.json["messages"][0]
+    assert not api_app.extensions["store"].header(_identifier("kept")).deleted
