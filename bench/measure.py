@@ -105,19 +105,22 @@ def ingest_breakdown(schemas: Path, count: int, database_url: str) -> tuple[dict
     """Seconds per stage of Pipeline.prepare_all and store.put over count records, timed as the pipeline
     runs them (each stage over a batch of 500 before the next) with the functions it calls, and the
     cProfile top of the real prepare_all + put."""
-    from metadata.formats import FORMATS, MASTER
+    from metadata.facts import facts_of_mods
+    from metadata.formats import MODS
     from metadata.ingest import BATCH_SIZE
-    from metadata.pipeline import Document, _summary
+    from metadata.pipeline import Document
     from metadata.record import serialize
-    from metadata.sets import facets_of_mods, memberships
+    from metadata.sets import facets, memberships
     from metadata.store import open_store
     from metadata.validate import parse
 
     pipeline = corpus.pipeline(schemas)
-    validator, oai_dc = pipeline.validator, FORMATS["oai_dc"]
+    validator = pipeline.validator
+    derived = [fmt for fmt in pipeline.formats.values() if fmt.derive is not None]
     data = [corpus.mods_bytes(i) for i in range(count)]
-    stages = dict.fromkeys(("parse", "validate MODS (XSD)", "crosswalk to oai_dc", "validate oai_dc (XSD)",
-                            "sets and summary", "serialize", "store.put (SQLite)"), 0.0)
+    stages = dict.fromkeys(("parse", "validate MODS (XSD)", "facts", "sets and summary",
+                            *(f"crosswalk to {f.prefix}" for f in derived),
+                            *(f"validate {f.prefix} (XSD)" for f in derived), "serialize", "store.put (SQLite)"), 0.0)
 
     def timed(stage: str, call: Callable):
         start = time.perf_counter()
@@ -128,12 +131,19 @@ def ingest_breakdown(schemas: Path, count: int, database_url: str) -> tuple[dict
     for first in range(0, count, BATCH_SIZE):
         batch = range(first, min(first + BATCH_SIZE, count))
         roots = timed("parse", lambda: [parse(data[i], "x") for i in batch])
-        timed("validate MODS (XSD)", lambda: [validator.check(MASTER.schema_path, root, "x") for root in roots])
-        dcs = timed("crosswalk to oai_dc", lambda: [oai_dc.from_mods(root) for root in roots])
-        timed("validate oai_dc (XSD)", lambda: [validator.check(oai_dc.schema_path, dc, "x") for dc in dcs])
-        timed("sets and summary", lambda: [(memberships(facets_of_mods(root), corpus.identifier(i)), _summary(dc))
-                                           for i, root, dc in zip(batch, roots, dcs)])
-        timed("serialize", lambda: [(serialize(root), serialize(dc)) for root, dc in zip(roots, dcs)])
+        timed("validate MODS (XSD)", lambda: [validator.check(MODS.schema_path, root, "x") for root in roots])
+        facts = timed("facts", lambda: [facts_of_mods(root) for root in roots])
+        timed("sets and summary", lambda: [(memberships(facets(f), corpus.identifier(i)), f.summary())
+                                           for i, f in zip(batch, facts)])
+        contexts = [pipeline.site.context(corpus.identifier(i), str(i)) for i in batch]
+        elements = [roots]
+        for fmt in derived:
+            made = timed(f"crosswalk to {fmt.prefix}", lambda: [fmt.derive(r, f, c) for r, f, c in
+                                                                zip(roots, facts, contexts)])
+            made = [m for m in made if m is not None]
+            timed(f"validate {fmt.prefix} (XSD)", lambda: [validator.check(fmt.validation, m, "x") for m in made])
+            elements.append(made)
+        timed("serialize", lambda: [serialize(e) for group in elements for e in group])
     store = open_store(database_url)
     store.create_schema()
     documents = [Document(d, str(i)) for i, d in enumerate(data)]

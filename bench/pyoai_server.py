@@ -21,7 +21,9 @@ from oaipmh.datestamp import datetime_to_datestamp
 from oaipmh.metadata import MetadataRegistry
 from oaipmh.server import BatchingServer
 
-from metadata.formats import FORMATS
+from metadata.formats import standard_formats
+
+FORMATS = standard_formats()
 
 # pyoai 2.5 decodes its resumption tokens with cgi.parse_qs, an alias of urllib.parse.parse_qs that Python
 # 3.8 removed: without it every resumed list fails. Restore the alias; nothing else of pyoai is touched.

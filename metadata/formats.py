@@ -1,13 +1,48 @@
-"""The metadata formats the provider disseminates: prefix, namespace, schema and how each is made from MODS."""
+"""The metadata formats the provider disseminates and the contract their crosswalks keep.
+
+A crosswalk is `derive(mods, facts, context) -> element or None`: the validated MODS master, its facts
+(metadata/facts.py) and what it needs beyond them (Context). None means "this record is not available in
+this format" (oai_datacite for a record without a DOI): the record then simply has no such dissemination.
+The registry is built by the app factory and kept on the app; nothing here is a shared global to mutate.
+Inputs are another matter: what ingest reads is decided in metadata/pipeline.py, not here.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable, Optional
+from urllib.parse import quote, urljoin
 
 from lxml import etree
 
-from metadata.crosswalks.oai_dc import mods_to_oai_dc
+from metadata.crosswalks.oai_dc import derive_oai_dc
+from metadata.facts import Facts
 from metadata.namespaces import MODS_NS, OAI_DC_NS
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a crosswalk needs beyond the record: its identifier here, its landing page, and configuration."""
+
+    identifier: str  # oai:<repository>:<local id>
+    landing_page: str  # absolute URL of the record's page for people
+    repository_name: str = ""
+    datacite_symbol: str = ""  # the DataCite datacentre (repository) symbol, e.g. EXAMPLE.REPO
+
+
+@dataclass(frozen=True)
+class Site:
+    """The configuration crosswalks see, turned into one Context per record."""
+
+    base_url: str = "http://127.0.0.1:8000/oai"  # the OAI-PMH endpoint; pages are beside it
+    repository_name: str = ""
+    datacite_symbol: str = ""
+
+    def context(self, identifier: str, local_id: str) -> Context:
+        page = urljoin(self.base_url, "records/" + quote(local_id, safe="/:@!$&'()*+,;=-._~"))
+        return Context(identifier, page, self.repository_name, self.datacite_symbol)
+
+
+Crosswalk = Callable[[etree._Element, Facts, Context], Optional[etree._Element]]
 
 
 @dataclass(frozen=True)
@@ -15,27 +50,31 @@ class MetadataFormat:
     prefix: str
     namespace: str
     schema_url: str  # what ListMetadataFormats announces
-    schema_path: str  # the installed file that validates it (schemas/catalog.py)
+    schema_paths: tuple[str, ...]  # the installed files that validate it together (schemas/catalog.py)
     root_tag: str  # Clark notation of the root element
     media_type: str
-    from_mods: Optional[Callable[[etree._Element], etree._Element]]  # None: this is the master
+    derive: Optional[Crosswalk]  # None: this is the master
+
+    @property
+    def schema_path(self) -> str:
+        """The file of the announced schema."""
+        return self.schema_paths[0]
+
+    @property
+    def validation(self) -> str | tuple[str, ...]:
+        """What Validator.check takes: one path, or several compiled together (a wrapper and its payload)."""
+        return self.schema_paths[0] if len(self.schema_paths) == 1 else self.schema_paths
 
 
-FORMATS: dict[str, MetadataFormat] = {
-    f.prefix: f
-    for f in (
-        MetadataFormat("oai_dc", OAI_DC_NS, "http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
-                       "oai/oai_dc.xsd", f"{{{OAI_DC_NS}}}dc", "application/xml", mods_to_oai_dc),
-        MetadataFormat("mods", MODS_NS, "http://www.loc.gov/standards/mods/v3/mods-3-8.xsd",
-                       "loc/mods/mods-3-8.xsd", f"{{{MODS_NS}}}mods", "application/mods+xml", None),
+MODS = MetadataFormat("mods", MODS_NS, "http://www.loc.gov/standards/mods/v3/mods-3-8.xsd", ("loc/mods/mods-3-8.xsd",),
+                      f"{{{MODS_NS}}}mods", "application/mods+xml", None)
+
+
+def standard_formats() -> dict[str, MetadataFormat]:
+    """Every format this provider can disseminate, the master first, in the order ListMetadataFormats gives."""
+    formats = (
+        MODS,
+        MetadataFormat("oai_dc", OAI_DC_NS, "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", ("oai/oai_dc.xsd",),
+                       f"{{{OAI_DC_NS}}}dc", "application/xml", derive_oai_dc),
     )
-}
-MASTER = FORMATS["mods"]
-
-
-def format_of(root: etree._Element) -> Optional[MetadataFormat]:
-    """The format a document's root element belongs to, or None."""
-    for fmt in FORMATS.values():
-        if root.tag == fmt.root_tag:
-            return fmt
-    return None
+    return {f.prefix: f for f in formats}

@@ -14,27 +14,24 @@ from typing import Callable, NamedTuple, Optional, Sequence
 from lxml import etree
 
 from metadata import harvested
-from metadata.formats import FORMATS, MASTER, MetadataFormat, format_of
-from metadata.namespaces import DC_NS, MODS_NS
+from metadata.facts import Facts, facts_of_dc, facts_of_mods
+from metadata.formats import MODS, MetadataFormat, Site, standard_formats
+from metadata.namespaces import DC_NS, MODS_NS, OAI_DC_NS
 from metadata.provenance import SCHEMA_PATH as PROVENANCE_SCHEMA
 from metadata.record import Record, serialize
-from metadata.sets import ConfiguredSet, facets_of_dc, facets_of_mods, memberships
+from metadata.sets import ConfiguredSet, facets, memberships
 from metadata.validate import InvalidRecord, Validator, parse
 
 LOCAL_ID = re.compile(r"[a-zA-Z0-9\-_.!~*'();/?:@&=+$,%]+\Z")  # oai-identifier.xsd, local part
 MODS_COLLECTION = f"{{{MODS_NS}}}modsCollection"
-DC_TITLE, DC_CREATOR, DC_DATE = f"{{{DC_NS}}}title", f"{{{DC_NS}}}creator", f"{{{DC_NS}}}date"
-
-
-def _summary(dc: etree._Element) -> dict:
-    """Title, creators and date for the pages, in one pass over the oai_dc values."""
-    found: dict[str, list[str]] = {DC_TITLE: [], DC_CREATOR: [], DC_DATE: []}
-    for element in dc:
-        texts = found.get(element.tag)
-        if texts is not None and element.text and not element.text.isspace():
-            texts.append(" ".join(element.text.split()))
-    titles, dates = found[DC_TITLE], found[DC_DATE]
-    return {"title": titles[0] if titles else "", "creators": found[DC_CREATOR], "date": dates[0] if dates else ""}
+OAI_DC_ROOT, OAI_DC_SCHEMA = f"{{{OAI_DC_NS}}}dc", "oai/oai_dc.xsd"
+# Roots of formats this repository writes but does not read: a clear refusal, not a guess.
+DISSEMINATED_ONLY = {
+    "{http://www.loc.gov/MARC21/slim}record": "MARCXML", "{http://www.loc.gov/MARC21/slim}collection": "MARCXML",
+    "{http://datacite.org/schema/kernel-4}resource": "DataCite",
+    "{http://schema.datacite.org/oai/oai-1.1/}oai_datacite": "oai_datacite",
+    "{http://namespace.openaire.eu/schema/oaire/}resource": "OpenAIRE",
+}
 
 
 class Document(NamedTuple):
@@ -73,6 +70,8 @@ class _Draft:
     mods: etree._Element
     source: str
     local_id: Optional[str]
+    facts: Optional[Facts] = None
+    context: object = None  # the crosswalks' Context, once the local id is known
     about: bytes = b""
     stable_about: Optional[bytes] = None
     named: bool = False
@@ -91,12 +90,15 @@ class Pipeline:
     taking each document through every stage in turn (bench/measure.py, the ingest figures)."""
 
     def __init__(self, validator: Validator, repository_identifier: str,
-                 configured_sets: tuple[ConfiguredSet, ...] = ()):
+                 configured_sets: tuple[ConfiguredSet, ...] = (), formats: Optional[dict[str, MetadataFormat]] = None,
+                 site: Optional[Site] = None):
         self.validator = validator
         self.repository_identifier = repository_identifier
         self.configured_sets = configured_sets
-        self._stages = (self._check_master, *(self._deriver(fmt) for fmt in FORMATS.values()
-                                              if fmt.from_mods is not None), self._complete)
+        self.formats = standard_formats() if formats is None else formats
+        self.site = site or Site()
+        self._stages = (self._check_master, *(self._deriver(fmt) for fmt in self.formats.values()
+                                              if fmt.derive is not None), self._complete)
 
     def identifier(self, local_id: str) -> str:
         return f"oai:{self.repository_identifier}:{local_id}"
@@ -145,27 +147,28 @@ class Pipeline:
         if root.tag == MODS_COLLECTION:
             # One validation for the whole collection; when it fails, each record is checked on its own, so
             # only the invalid ones are refused.
-            whole = self.validator.schema(MASTER.schema_path).validate(root)
+            whole = self.validator.schema(MODS.schema_path).validate(root)
             if len(root) == 0:
-                self.validator.check(MASTER.schema_path, root, source)
+                self.validator.check(MODS.schema_path, root, source)
             for position, member in enumerate(root, 1):
-                if member.tag == MASTER.root_tag:
+                if member.tag == MODS.root_tag:
                     found.append(_Draft(member, source, None, named=named, position=position, checked=whole))
                 else:
                     found.append(InvalidRecord(f"{source} (record {position})", f"{member.tag} in a modsCollection "
                                                "is not a mods record", member.sourceline))
             return
-        fmt = format_of(root)
-        if fmt is None or (fmt is not MASTER and fmt.prefix != "oai_dc"):
-            raise InvalidRecord(source, f"root element {root.tag} is not an input this repository reads: MODS "
-                                        f"({MODS_NS}), a modsCollection, oai_dc, or an OAI-PMH response", root.sourceline)
-        if fmt is MASTER:
+        if root.tag == MODS.root_tag:
             found.append(_Draft(root, source, local_id, about=about, stable_about=stable_about, named=named))
             return
-        self.validator.check(fmt.schema_path, root, source)
+        if root.tag != OAI_DC_ROOT:
+            written = DISSEMINATED_ONLY.get(root.tag)
+            reason = f"{written} is a format this repository disseminates but does not read" if written else \
+                f"root element {root.tag} is not an input this repository reads"
+            raise InvalidRecord(source, f"{reason}: send MODS ({MODS_NS}), a modsCollection, oai_dc, or an "
+                                        "OAI-PMH response", root.sourceline)
+        self.validator.check(OAI_DC_SCHEMA, root, source)
         local = local_id or _own_id(_first(root, f"{{{DC_NS}}}identifier", source, LOCAL_ID), source, root, named)
-        found.append(self._record(local, {fmt.prefix: root}, facets_of_dc(root), _summary(root), source, about,
-                                  stable_about))
+        found.append(self._record(local, {"oai_dc": root}, facts_of_dc(root), source, about, stable_about))
 
     def _harvested(self, response: etree._Element, document: Document, prepared: Prepared, found: list) -> None:
         """Harvest-in: each record of another repository's response under its source identity
@@ -191,34 +194,37 @@ class Pipeline:
         mods, source = draft.mods, draft.source
         if not draft.checked:
             where = f"{source} (record {draft.position})" if draft.position else source
-            self.validator.check(MASTER.schema_path, mods, where)
+            self.validator.check(MODS.schema_path, mods, where)
         mods.set("version", mods.get("version", "3.8"))
         draft.local_id = draft.local_id or _own_id(
             mods.findtext(f"{{{MODS_NS}}}recordInfo/{{{MODS_NS}}}recordIdentifier"), source, mods, draft.named,
             draft.position)
-        draft.elements[MASTER.prefix] = mods
+        draft.facts = facts_of_mods(mods)
+        draft.context = self.site.context(self.identifier(draft.local_id), draft.local_id)
+        draft.elements[MODS.prefix] = mods
 
     def _deriver(self, fmt: MetadataFormat) -> Callable[[_Draft], None]:
         def derive(draft: _Draft) -> None:
-            derived = fmt.from_mods(draft.mods)
-            self.validator.check(fmt.schema_path, derived, f"{draft.source} (crosswalk to {fmt.prefix})")
+            derived = fmt.derive(draft.mods, draft.facts, draft.context)
+            if derived is None:  # the record is not available in this format
+                return
+            self.validator.check(fmt.validation, derived, f"{draft.source} (crosswalk to {fmt.prefix})")
             draft.elements[fmt.prefix] = derived
         return derive
 
     def _complete(self, draft: _Draft) -> None:
-        draft.record = self._record(draft.local_id, draft.elements, facets_of_mods(draft.mods),
-                                    _summary(draft.elements["oai_dc"]), draft.source, draft.about,
+        draft.record = self._record(draft.local_id, draft.elements, draft.facts, draft.source, draft.about,
                                     draft.stable_about, draft.position)
 
-    def _record(self, local_id: str, elements: dict, facets: dict, summary: dict, source: str,
-                about: bytes = b"", stable_about: Optional[bytes] = None, position: Optional[int] = None) -> Record:
+    def _record(self, local_id: str, elements: dict, facts: Facts, source: str, about: bytes = b"",
+                stable_about: Optional[bytes] = None, position: Optional[int] = None) -> Record:
         if not LOCAL_ID.match(local_id):
             which = f" (record {position})" if position else ""
             raise InvalidRecord(source + which, f"local identifier {local_id!r} is not valid in an oai-identifier")
         identifier = self.identifier(local_id)
-        sets = memberships(facets, identifier, self.configured_sets)
+        sets = memberships(facets(facts), identifier, self.configured_sets)
         return Record(identifier, {p: serialize(e) for p, e in elements.items()}, set_specs=tuple(sorted(sets)),
-                      set_names=sets, summary=summary, about=about, source=source, stable_about=stable_about)
+                      set_names=sets, summary=facts.summary(), about=about, source=source, stable_about=stable_about)
 
 
 def _file(prepared: Prepared, part) -> None:

@@ -1,4 +1,4 @@
-"""Set membership derived from a record's MODS (or, for Dublin Core-only records, its oai_dc).
+"""Set membership derived from a record's facts (metadata/facts.py: from its MODS, or its oai_dc when it has no MODS).
 
 Rules (README documents them): `type:<genre>`, `journal:<host title>`, `subject:<topic>`, `year:<yyyy>`,
 each under its parent set `type`, `journal`, `subject`, `year`; plus sets an operator configures. Every
@@ -11,15 +11,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from lxml import etree
-
-from metadata.namespaces import DC_NS, MODS_NS
+from metadata.facts import Facts
 
 PARENTS = {"type": "Types of resource", "journal": "Journals", "subject": "Subjects",
            "year": "Publication years"}
 LABELS = {"type": "Type", "journal": "Journal", "subject": "Subject", "year": "Year"}
-M = f"{{{MODS_NS}}}"
-DC = f"{{{DC_NS}}}"
 
 
 @lru_cache(maxsize=65536)
@@ -36,55 +32,14 @@ def _type_of(genres: list[str]) -> str:
     return slug(genres[0]) if genres else ""
 
 
-def _year(dates: list[str]) -> str:
-    for date in dates:
-        match = re.match(r"\s*(\d{4})", date)
-        if match:
-            return match.group(1)
-    return ""
-
-
-def _texts(elements) -> list[str]:
-    return [" ".join(e.text.split()) for e in elements if e.text and e.text.strip()]
-
-
-GENRE, TYPE_OF_RESOURCE, RELATED_ITEM, SUBJECT, ORIGIN_INFO = (
-    M + "genre", M + "typeOfResource", M + "relatedItem", M + "subject", M + "originInfo")
-TITLE_INFO, TITLE, TOPIC, DATE_ISSUED = M + "titleInfo", M + "title", M + "topic", M + "dateIssued"
-
-
-def facets_of_mods(mods: etree._Element) -> dict[str, list[str]]:
-    """One pass over the record's children (each element read from Python costs about a microsecond, and
-    this runs once per ingested record)."""
-    genres, resource_types, journals, topics, key_dates, dates = [], [], [], [], [], []
-    host_seen = False
-    for child in mods:
-        tag = child.tag
-        if tag == SUBJECT:
-            topics += child.iterchildren(TOPIC)
-        elif tag == GENRE:
-            genres.append(child)
-        elif tag == ORIGIN_INFO:
-            for issued in child.iterchildren(DATE_ISSUED):
-                (key_dates if issued.get("keyDate") == "yes" else dates).append(issued)
-        elif tag == RELATED_ITEM and not host_seen and child.get("type") == "host":
-            host_seen = True  # the first host is the journal
-            journals = [title for info in child.iterchildren(TITLE_INFO) for title in info.iterchildren(TITLE)]
-        elif tag == TYPE_OF_RESOURCE:
-            resource_types.append(child)
+def facets(facts: Facts) -> dict[str, list[str]]:
+    """The values each parent set takes from a record (metadata/facts.py, so the year is the one date rule's)."""
     return {
-        "type": [_type_of(_texts(genres) or _texts(resource_types))],
-        "journal": _texts(journals)[:1],
-        "subject": _texts(topics),
-        "year": [_year(_texts(key_dates) + _texts(dates))],  # the key dateIssued first
+        "type": [_type_of(facts.genres or ([facts.resource_type] if facts.resource_type else []))],
+        "journal": [facts.journal] if facts.journal else [],
+        "subject": facts.topics,
+        "year": [facts.year],
     }
-
-
-def facets_of_dc(dc: etree._Element) -> dict[str, list[str]]:
-    def texts(name: str) -> list[str]:
-        return _texts(dc.iterchildren(DC + name))
-    return {"type": [_type_of(texts("type"))], "journal": [], "subject": texts("subject"),
-            "year": [_year(texts("date"))]}
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from schemas.catalog import load_schema
+from schemas.catalog import load_combined, load_schema
 
 MAX_RECORD_BYTES = 10 * 1024 * 1024
 
@@ -87,12 +87,15 @@ class Validator:
         """Pickled without its compiled schemas, which another process compiles again when it needs them."""
         return {"folder": self.folder, "_compiled": {}}
 
-    def schema(self, schema_path: str) -> etree.XMLSchema:
+    def schema(self, schema_path: str | tuple[str, ...]) -> etree.XMLSchema:
+        """One installed schema, or several compiled together (a wrapper whose payload is another schema's:
+        oai_datacite is checked against its wrapper and DataCite kernel 4 at once)."""
         if schema_path not in self._compiled:
-            self._compiled[schema_path] = load_schema(self.folder, schema_path)
+            self._compiled[schema_path] = load_schema(self.folder, schema_path) if isinstance(schema_path, str) \
+                else load_combined(self.folder, list(schema_path))
         return self._compiled[schema_path]
 
-    def check(self, schema_path: str, element: etree._Element, source: str) -> None:
+    def check(self, schema_path: str | tuple[str, ...], element: etree._Element, source: str) -> None:
         """Raise InvalidRecord with the first errors (line and message) if element is not valid."""
         schema = self.schema(schema_path)
         if schema.validate(element):
@@ -100,4 +103,5 @@ class Validator:
         errors = list(schema.error_log)[:3]
         first = errors[0]
         message = "; ".join(f"line {e.line}: {e.message}" for e in errors)
-        raise InvalidRecord(source, f"not valid against {schema_path}: {message}", first.line)
+        named = schema_path if isinstance(schema_path, str) else " + ".join(schema_path)
+        raise InvalidRecord(source, f"not valid against {named}: {message}", first.line)

@@ -13,6 +13,7 @@ from typing import Any, Optional
 from flask import Config, Flask
 from flask.sessions import SessionInterface
 
+from metadata.formats import Site, standard_formats
 from metadata.pipeline import Pipeline
 from metadata.sets import ConfiguredSet
 from metadata.store import SetInfo, open_store
@@ -97,7 +98,10 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
     store = open_store(config["DATABASE_URL"] or f"sqlite:///{_sqlite_path(instance)}")
     store.create_schema()
     sets = configured_sets(config["SETS"])
-    pipeline = Pipeline(Validator(instance / "schemas"), config["REPOSITORY_IDENTIFIER"], sets)
+    formats = standard_formats()
+    site = Site(config["BASE_URL"], config["REPOSITORY_NAME"], config["DATACITE_SYMBOL"])
+    pipeline = Pipeline(Validator(instance / "schemas"), config["REPOSITORY_IDENTIFIER"], sets, formats, site)
+    app.extensions["formats"] = formats
     app.extensions["store"] = store
     app.extensions["pipeline"] = pipeline
     app.extensions["configured_sets"] = sets
@@ -107,7 +111,7 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
     from provider.oai.repository import Repository
     from provider.views import register
 
-    app.extensions["repository"] = Repository.from_config(config, app.config["SECRET_KEY"], store)
+    app.extensions["repository"] = Repository.from_config(config, app.config["SECRET_KEY"], store, formats)
     register(app)
     return app
 

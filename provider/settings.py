@@ -146,6 +146,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATE_LIMIT", 0, _rate,
             "requests per second allowed to one client address, per worker process; 0: no limit; over it: 503 with Retry-After"),
     Setting("RATE_BURST", 20, _positive_int, "requests a client may send at once before RATE_LIMIT applies"),
+    Setting("DATACITE_SYMBOL", "", _text,
+            "DataCite repository (datacentre) symbol written in every oai_datacite record, e.g. EXAMPLE.REPO"),
     Setting("HARVEST_SOURCES", [], _harvest_sources,
             'repositories `oai-provider harvest --all` pulls in: JSON list of base URLs or {"url", "prefix", "set"}'),
     Setting("TRUSTED_PROXIES", 0, _count,

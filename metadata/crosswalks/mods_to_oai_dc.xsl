@@ -109,11 +109,17 @@
         <dc:date><xsl:call-template name="date"/></dc:date>
       </xsl:for-each>
 
-      <!-- The DCMI Type term first: harvesters that keep one dc:type keep the controlled one. -->
+      <!-- typeOfResource as its DCMI Type term alone ("text" and "Text" would say one thing twice); a
+           value the DCMI vocabulary has no term for is kept as catalogued. -->
       <xsl:for-each select="m:typeOfResource">
-        <dc:type><xsl:call-template name="dcmi-type"/></dc:type>
+        <xsl:variable name="dcmi"><xsl:call-template name="dcmi-type"/></xsl:variable>
+        <dc:type>
+          <xsl:choose>
+            <xsl:when test="string($dcmi)"><xsl:value-of select="$dcmi"/></xsl:when>
+            <xsl:otherwise><xsl:value-of select="normalize-space()"/></xsl:otherwise>
+          </xsl:choose>
+        </dc:type>
         <xsl:if test="@collection = 'yes'"><dc:type>Collection</dc:type></xsl:if>
-        <dc:type><xsl:value-of select="normalize-space()"/></dc:type>
       </xsl:for-each>
       <xsl:for-each select="m:genre"><dc:type><xsl:value-of select="normalize-space()"/></dc:type></xsl:for-each>
 

@@ -86,3 +86,8 @@ def _spaced(mods: etree._Element) -> etree._Element:
                 node.set(name, _OTHER_SPACE.sub(" ", value))
         node.tail = node.tail and _OTHER_SPACE.sub(" ", node.tail)
     return copy
+
+
+def derive_oai_dc(mods: etree._Element, facts, context) -> etree._Element:
+    """The format contract (metadata/formats.py): every MODS record has an oai_dc dissemination."""
+    return mods_to_oai_dc(mods)

@@ -101,6 +101,9 @@ class Store(Protocol):
     def summaries(self, search: str = "", limit: int = 20) -> list[tuple[Header, dict]]:
         """Display summaries of live records whose title or authors contain search."""
 
+    def summary(self, identifier: str) -> Optional[dict]:
+        """A live record's stored summary (title, creators, date and its facts); None otherwise."""
+
     def record_count(self) -> int:
         """Live (not deleted) records."""
 

@@ -283,6 +283,10 @@ class PostgresStore:
             " ORDER BY datestamp DESC, identifier LIMIT %s", (pattern, limit))
         return [(_header(*row[:4]), row[4]) for row in rows]
 
+    def summary(self, identifier: str) -> Optional[dict]:
+        row = self._one("SELECT summary FROM records WHERE identifier = %s AND NOT deleted", (identifier,))
+        return row[0] if row else None
+
     def record_count(self) -> int:
         return self._one("SELECT count(*) FROM records WHERE NOT deleted")[0]
 

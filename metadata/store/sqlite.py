@@ -279,6 +279,11 @@ class SQLiteStore:
             " ORDER BY datestamp DESC, identifier LIMIT ?2", (pattern, limit))
         return [(_header(*row[:4]), json.loads(row[4])) for row in rows]
 
+    def summary(self, identifier: str) -> Optional[dict]:
+        row = self._db().execute("SELECT summary FROM records WHERE identifier = ? AND deleted = 0",
+                                 (identifier,)).fetchone()
+        return json.loads(row[0]) if row else None
+
     def record_count(self) -> int:
         return self._db().execute("SELECT count(*) FROM records WHERE deleted = 0").fetchone()[0]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from metadata.formats import FORMATS, MetadataFormat
+from metadata.formats import MetadataFormat
 from metadata.record import utc_datestamp
 from metadata.store.base import Store
 from provider.oai.envelope import rights_container
@@ -35,11 +35,12 @@ class Repository:
         return store_now() if store_now else utc_datestamp()
 
     @classmethod
-    def from_config(cls, config: dict[str, Any], secret_key: str, store: Store) -> "Repository":
+    def from_config(cls, config: dict[str, Any], secret_key: str, store: Store,
+                    formats: dict[str, MetadataFormat]) -> "Repository":
         return cls(
             name=config["REPOSITORY_NAME"], base_url=config["BASE_URL"], admin_emails=config["ADMIN_EMAIL"],
             repository_identifier=config["REPOSITORY_IDENTIFIER"], store=store,
-            tokens=TokenCodec(secret_key, config["TOKEN_LIFETIME"]), formats=FORMATS,
+            tokens=TokenCodec(secret_key, config["TOKEN_LIFETIME"]), formats=formats,
             page_size=config["PAGE_SIZE"], identifiers_page_size=config["IDENTIFIERS_PAGE_SIZE"],
             sets_page_size=config["SETS_PAGE_SIZE"],
             rights=rights_container(config["RIGHTS_URL"]) if config["RIGHTS_URL"] else b"")

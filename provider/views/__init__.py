@@ -11,5 +11,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(oai.blueprint)
     api.init_app(app)
     safety.init_app(app)
-    app.register_blueprint(downloads.blueprint)
+    downloads.init_app(app)
     pages.init_app(app)  # home, landing pages, error pages, the OAI stylesheet

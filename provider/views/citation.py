@@ -1,13 +1,14 @@
 """Machine-readable citation data for landing pages: Highwire Press `citation_*` meta tags (read by Google
-Scholar, Zotero) and schema.org JSON-LD, both computed from the display fields and nothing else."""
+Scholar, Zotero) and schema.org JSON-LD, both computed from the record's facts and nothing else."""
 from __future__ import annotations
 
 import json
 
-from metadata.formats import FORMATS
-from provider.views.landing import Display
+from metadata.facts import Facts
+from metadata.formats import MetadataFormat
 
-def highwire(display: Display) -> list[tuple[str, str]]:
+
+def highwire(display: Facts) -> list[tuple[str, str]]:
     """(name, content) pairs in the order Google Scholar's inclusion guidelines list them."""
     tags = [("citation_title", display.full_title)]
     tags += [("citation_author", author.inverted) for author in display.authors]
@@ -28,7 +29,7 @@ def highwire(display: Display) -> list[tuple[str, str]]:
     return tags
 
 
-def json_ld(display: Display, url: str, formats: dict[str, str]) -> str:
+def json_ld(display: Facts, url: str, downloads: dict[str, str], formats: dict[str, MetadataFormat]) -> str:
     """A schema.org ScholarlyArticle as JSON safe inside <script>: no '<', '>' or '&' survives literally,
     so record text such as '</script>' cannot end the element early."""
     article: dict = {"@context": "https://schema.org", "@type": "ScholarlyArticle", "@id": url, "url": url,
@@ -55,9 +56,11 @@ def json_ld(display: Display, url: str, formats: dict[str, str]) -> str:
         article["identifier"] = {"@type": "PropertyValue", "propertyID": "DOI", "value": display.doi}
     if display.genres:
         article["genre"] = display.genres
+    if display.licence:
+        article["license"] = display.licence
     article["encoding"] = [{"@type": "MediaObject", "name": prefix, "contentUrl": link,
-                            "encodingFormat": FORMATS[prefix].media_type if prefix in FORMATS else "application/xml"}
-                           for prefix, link in formats.items()]
+                            "encodingFormat": formats[prefix].media_type if prefix in formats else "application/xml"}
+                           for prefix, link in downloads.items()]
     text = json.dumps(article, ensure_ascii=False, indent=2)
     return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
 
@@ -68,12 +71,16 @@ def _person(author) -> dict:
         person["familyName"] = author.family
     if author.given:
         person["givenName"] = author.given
+    if author.orcid:
+        person["@id"] = author.orcid
     return person
 
 
-def _host(display: Display) -> dict:
+def _host(display: Facts) -> dict:
     """Journal, then volume and issue nested the way schema.org models a periodical's parts."""
     host: dict = {"@type": "Periodical", "name": display.journal}
+    if display.issn:
+        host["issn"] = display.issn
     if display.volume:
         host = {"@type": "PublicationVolume", "volumeNumber": display.volume, "isPartOf": host}
     if display.issue:

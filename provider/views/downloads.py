@@ -3,17 +3,31 @@ gzip-compressed document (`/download/<prefix>.xml.gz`). Stored, validated bytes 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, abort, current_app, request
+from werkzeug.routing import BaseConverter
 
-from metadata.formats import FORMATS
 from metadata.store.base import ListQuery
 from provider.views.export import document, gzipped
 
 blueprint = Blueprint("downloads", __name__)
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
-PREFIXES = ", ".join(FORMATS)
+
+
+def init_app(app: Flask) -> None:
+    """Routes that name a format match exactly the app's formats (so `a.b.mods.xml` is record `a.b`)."""
+
+    class FormatPrefix(BaseConverter):
+        regex = "(?:" + "|".join(re.escape(p) for p in app.extensions["formats"]) + ")"
+
+    app.url_map.converters["format_prefix"] = FormatPrefix
+    app.register_blueprint(blueprint)
+
+
+def _prefixes() -> str:
+    return ", ".join(current_app.extensions["formats"])
 
 
 def identifier_of(local_id: str) -> str:
@@ -28,7 +42,7 @@ def xml_response(identifier: str, prefix: str, filename: str | None = None) -> R
         abort(404, description=f"There is no record {identifier} in the format {prefix}.")
     if stored.metadata is None:
         abort(410, description=f"The record {identifier} was withdrawn on {stored.header.datestamp}.")
-    response = Response(XML_DECLARATION + stored.metadata, mimetype=FORMATS[prefix].media_type)
+    response = Response(XML_DECLARATION + stored.metadata, mimetype=current_app.extensions["formats"][prefix].media_type)
     # Datestamps have second granularity; the bytes make two changes within one second two tags.
     tag = hashlib.sha256(f"{identifier}\0{stored.header.datestamp}\0{prefix}\0".encode() + stored.metadata)
     response.set_etag(tag.hexdigest()[:32])
@@ -47,7 +61,7 @@ def _download_name(local_id: str, prefix: str) -> str:
     return f"{safe}.{prefix}.xml"
 
 
-@blueprint.get(f"/records/<path:local_id>.<any({PREFIXES}):prefix>.xml")
+@blueprint.get("/records/<path:local_id>.<format_prefix:prefix>.xml")
 def record_file(local_id: str, prefix: str) -> Response:
     return xml_response(identifier_of(local_id), prefix, _download_name(local_id, prefix))
 
@@ -57,7 +71,7 @@ def bulk(prefix: str) -> Response:
     """The whole repository in prefix, compressed while it streams (see provider/views/export.py)."""
     repository = current_app.extensions["repository"]
     if prefix not in repository.formats:
-        abort(404, description=f"There is no metadata format {prefix}; try one of {PREFIXES}.")
+        abort(404, description=f"There is no metadata format {prefix}; try one of {_prefixes()}.")
     if repository.store.count(ListQuery(prefix)) == 0:
         abort(404, description=f"There are no records in {prefix} yet.")
     return Response(gzipped(document(repository, prefix)), mimetype="application/gzip", headers={

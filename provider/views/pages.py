@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from provider.views import citation
 from provider.views.downloads import identifier_of, xml_response
-from provider.views.landing import display_fields
+from provider.views.landing import facts_of
 
 blueprint = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                       static_url_path="/assets")
@@ -107,10 +107,9 @@ def record(local_id: str) -> Response:
 
 
 def _landing_page(identifier: str, local_id: str, header, master: str, prefixes: list[str]) -> str:
-    stored = current_app.extensions["store"].get(identifier, master)
-    if stored is None or stored.metadata is None:
+    display = facts_of(current_app.extensions["store"], identifier, master)
+    if display is None:
         abort(404, description=f"The record {local_id} has no displayable format.")
-    display = display_fields(master, stored.metadata)
     downloads = {p: url_for("downloads.record_file", local_id=local_id, prefix=p, _external=True) for p in prefixes}
     page_url = url_for("pages.record", local_id=local_id, _external=True)
     return render_template(
@@ -118,7 +117,7 @@ def _landing_page(identifier: str, local_id: str, header, master: str, prefixes:
         formats=current_app.extensions["repository"].formats, page_url=page_url,
         get_record={p: oai_url(verb="GetRecord", metadataPrefix=p, identifier=identifier) for p in prefixes},
         meta_tags=citation.highwire(display),
-        json_ld=Markup(citation.json_ld(display, page_url, downloads)))
+        json_ld=Markup(citation.json_ld(display, page_url, downloads, current_app.extensions["formats"])))
 
 
 @blueprint.app_errorhandler(HTTPException)

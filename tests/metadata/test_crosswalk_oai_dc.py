@@ -155,7 +155,7 @@ def test_each_topic_and_the_asjc_area_become_subjects(seed_dc):
 
 
 def test_type_gives_dcmi_term_then_resource_type_then_genres(seed_dc):
-    assert values(seed_dc, "type") == ["Text", "text", "journal article", "peer-reviewed"]
+    assert values(seed_dc, "type") == ["Text", "journal article", "peer-reviewed"]  # one DCMI type, not "Text" and "text"
 
 
 def test_language_code_becomes_language(seed_dc):
@@ -314,8 +314,9 @@ FIELDS = [
                  id="abstract-toc-note-unless-not-shareable"),
     pytest.param('<typeOfResource collection="yes">still image</typeOfResource><genre>photograph</genre>'
                  '<typeOfResource>sound recording-musical</typeOfResource>',
-                 "type", ["StillImage", "Collection", "still image", "Sound", "sound recording-musical",
-                          "photograph"], id="dcmi-types"),
+                 "type", ["StillImage", "Collection", "Sound", "photograph"], id="dcmi-types"),
+    pytest.param("<typeOfResource>mixed material</typeOfResource>", "type", ["mixed material"],
+                 id="type-without-a-dcmi-term-kept-as-catalogued"),
     pytest.param('<subject><topic>  Cuba\n   </topic></subject><subject><topic>Cuba</topic></subject>'
                  '<subject><topic> </topic></subject>', "subject", ["Cuba"],
                  id="whitespace-normalised-no-duplicates-no-empties"),

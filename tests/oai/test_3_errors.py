@@ -14,7 +14,9 @@ from collections import Counter
 import pytest
 from itsdangerous import TimestampSigner
 
-from metadata.formats import FORMATS
+from metadata.formats import standard_formats
+
+FORMATS = standard_formats()
 from provider.oai.tokens import ResumptionState, TokenCodec
 from tests.conftest import assert_valid_oai, make_app
 from tests.oai.conftest import Clock

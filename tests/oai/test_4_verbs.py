@@ -13,7 +13,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from metadata.formats import FORMATS
+from metadata.formats import standard_formats
+
+FORMATS = standard_formats()
 from tests.conftest import assert_valid_oai
 from tests.oai.conftest import mods_document
 

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from lxml import etree
 
-from metadata.formats import FORMATS
+from metadata.formats import standard_formats
+
+FORMATS = standard_formats()
 from provider.app import SEED
 from provider.cli import cli
 from provider.views import export
