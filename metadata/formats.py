@@ -54,6 +54,7 @@ class MetadataFormat:
     root_tag: str  # Clark notation of the root element
     media_type: str
     derive: Optional[Crosswalk]  # None: this is the master
+    always: bool = True  # every MODS record has it (False: its crosswalk may decline a record)
 
     @property
     def schema_path(self) -> str:

@@ -19,9 +19,9 @@ from urllib.parse import quote, urlsplit
 from lxml import etree
 
 from metadata.namespaces import OAI_NS
-from metadata.provenance import provenance
+from metadata.provenance import PROVENANCE_NS, provenance
 from metadata.record import DATESTAMP, serialize, utc_datestamp
-from metadata.validate import InvalidRecord
+from metadata.validate import InvalidRecord, parse
 
 OAI = f"{{{OAI_NS}}}"
 OAI_PMH, RECORD = OAI + "OAI-PMH", OAI + "record"
@@ -116,6 +116,22 @@ def read(root: etree._Element, source: str, origin: Optional[str] = None) -> Ite
         namespace = etree.QName(content).namespace or ""
         about = provenance(base_url, identifier, datestamp, namespace, harvest_date)
         stable = provenance(base_url, identifier, datestamp, namespace, "")
-        # deepcopy: the metadata as a document of its own, so validating it never walks the whole response
-        yield Harvested(here, identifier, deepcopy(content), about, serialize(stable),
+        # deepcopy: the metadata as a document of its own, so validating it never walks the whole response;
+        # without the whitespace that followed it there, which would otherwise be stored as part of it
+        content = deepcopy(content)
+        content.tail = None
+        yield Harvested(here, identifier, content, about, serialize(stable),
                         [f"{where}: {n}" for n in (note, harvest_note) if n])
+
+
+def stable_form(about: bytes) -> Optional[bytes]:
+    """A stored about container as compared for "unchanged" (Record.stable_about): a provenance container
+    without its harvest date, as read() makes it; None for anything else, which is compared as it is."""
+    if b"harvestDate" not in about:
+        return None
+    root = parse(about, "stored provenance")
+    origin = root.find(f"{{{PROVENANCE_NS}}}originDescription")
+    if origin is None:
+        return None
+    origin.set("harvestDate", "")
+    return serialize(root)

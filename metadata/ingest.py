@@ -75,6 +75,9 @@ class Writer:
             if len(self._pending) >= self.batch_size:
                 self.flush()
 
+    def has_read(self, identifier: str) -> bool:
+        return identifier in self._first_read
+
     def flush(self) -> None:
         """Commit what is pending (one transaction)."""
         if not self._pending:

@@ -103,6 +103,11 @@ class Pipeline:
     def identifier(self, local_id: str) -> str:
         return f"oai:{self.repository_identifier}:{local_id}"
 
+    def only(self, prefixes: set[str]) -> "Pipeline":
+        """This pipeline deriving only the named formats (rederive of one format)."""
+        formats = {p: f for p, f in self.formats.items() if p in prefixes or f.derive is None}
+        return Pipeline(self.validator, self.repository_identifier, self.configured_sets, formats, self.site)
+
     def prepare(self, data: bytes, source: str, local_id: Optional[str] = None,
                 named: bool = False) -> list[Record]:
         """All or nothing, for the write API: every record of the document (one, each mods of a

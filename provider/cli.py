@@ -20,7 +20,7 @@ from metadata.files import xml_files
 from metadata.ingest import IngestReport
 from metadata.ingest import ingest as ingest_files
 from metadata.workers import available_cores
-from metadata.store import StoreError
+from metadata.store import ListQuery, StoreError
 from metadata.pipeline import Document
 from provider.app import SEED, create_app
 from provider.settings import ConfigError
@@ -66,6 +66,43 @@ def initialise() -> None:
 def init():
     initialise()
     click.echo(f"initialised {current_app.instance_path}")
+    for message in missing_formats():
+        click.echo(message, err=True)
+
+
+def missing_formats() -> list[str]:
+    """What an instance made by an earlier release lacks: records with MODS but without a format every MODS
+    record has, or no record at all in a format only some have (oai_datacite: records with a DOI)."""
+    store, formats = current_app.extensions["store"], current_app.extensions["formats"]
+    masters = store.count(ListQuery("mods"))
+    messages = []
+    for fmt in formats.values():
+        if fmt.derive is None or masters == 0:
+            continue
+        held = store.count(ListQuery(fmt.prefix))
+        if held < masters if fmt.always else held == 0:
+            messages.append(f"{masters - held} of {masters} records have no {fmt.prefix} yet"
+                            if fmt.always else f"no record has {fmt.prefix} yet (only records with a DOI have it)")
+    if messages:
+        messages.append("to fill them from the stored MODS, run: oai-provider rederive")
+    return messages
+
+
+@cli.command(short_help="Recompute the derived formats of every stored record from its MODS.")
+@click.option("--format", "prefixes", multiple=True, metavar="PREFIX",
+              help="Recompute only this format (repeatable); the others are kept as stored.")
+def rederive(prefixes):
+    from metadata.rederive import rederive as rederive_records
+
+    store, formats = current_app.extensions["store"], current_app.extensions["formats"]
+    for prefix in prefixes:
+        if prefix not in formats or formats[prefix].derive is None:
+            derived = ", ".join(p for p, f in formats.items() if f.derive is not None)
+            raise click.ClickException(f"{prefix} is not a derived format; use one of {derived}")
+    total = store.count(ListQuery("mods"))
+    with click.progressbar(length=total, label="rederiving", file=sys.stderr, hidden=total < 50) as bar:
+        report = rederive_records(current_app.extensions["pipeline"], store, prefixes or None, progress=bar.update)
+    print_report(report)
 
 
 @cli.group(short_help="Manage the official XML schemas.")

@@ -124,7 +124,7 @@ class PostgresStore:
 
     def put(self, records: Sequence[Record]) -> list[PutResult]:
         """One transaction and a fixed number of round trips per batch (executemany pipelines the rows)."""
-        results, changed, names = [], {}, {}
+        results, changed, names, refreshed = [], {}, {}, []
         if not records:
             return results
         with self._write() as conn:
@@ -138,11 +138,15 @@ class PostgresStore:
                 row = known.get(record.identifier)
                 if row and row[1] == digest and not row[2]:
                     results.append(PutResult(record.identifier, row[0], "unchanged"))
+                    refreshed.append((summary_json(record), record.identifier))
                     continue
                 known[record.identifier] = (now, digest, False)
                 changed[record.identifier] = (record, digest)
                 results.append(PutResult(record.identifier, now, "updated" if row else "created"))
             cur = conn.cursor()
+            if refreshed:  # facts read by newer code reach unchanged records without a new datestamp
+                cur.executemany("UPDATE records SET summary = %s::jsonb WHERE identifier = %s"
+                                " AND summary IS DISTINCT FROM %s::jsonb", [(j, i, j) for j, i in refreshed])
             if changed:
                 cur.executemany(
                     "INSERT INTO records (identifier, datestamp, deleted, set_specs, header, content_hash, summary,"

@@ -137,16 +137,19 @@ class SQLiteStore:
         with self._write() as db:
             now = utc_now()
             existing = self._existing(db, [r.identifier for r in records])
-            results, changed, names = [], [], {}
+            results, changed, names, refreshed = [], [], {}, []
             for record in records:
                 names.update(record.set_names)
                 digest = content_hash(record)
                 old = existing.get(record.identifier)
                 if old and old[1] == digest and not old[2]:
                     results.append(PutResult(record.identifier, old[0], "unchanged"))
+                    refreshed.append((summary_json(record), record.identifier))
                     continue
                 changed.append((record, digest))
                 results.append(PutResult(record.identifier, now, "updated" if old else "created"))
+            # Facts read by newer code reach unchanged records without a new datestamp: pages are not harvested.
+            db.executemany("UPDATE records SET summary = ?1 WHERE identifier = ?2 AND summary <> ?1", refreshed)
             replaced = [(r.identifier,) for r, _ in changed if r.identifier in existing]
             db.executemany("DELETE FROM disseminations WHERE identifier = ?", replaced)
             db.executemany("DELETE FROM memberships WHERE identifier = ?", replaced)

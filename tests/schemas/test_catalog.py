@@ -8,9 +8,10 @@ import shutil
 import socket
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
+from lxml import etree
 
 from metadata.validate import Validator
 from schemas.catalog import SCHEMA_FILES, SchemaError, install, load_schema, missing, sha256_of
@@ -158,3 +159,40 @@ def test_validator_compiles_every_format_schema_offline(schema_dir, no_network):
     validator = Validator(schema_dir)
     for path in ("loc/mods/mods-3-8.xsd", "oai/oai_dc.xsd", "oai/OAI-PMH.xsd"):
         assert validator.schema(path) is validator.schema(path)
+
+
+def _referenced(folder: Path, path: str) -> list[str]:
+    """The catalog paths a schema file imports or includes, relative locations resolved against its own."""
+    from urllib.parse import urlsplit
+
+    from schemas.catalog import _entry_for
+
+    tree = etree.parse(str(folder / path))
+    found = []
+    for location in tree.xpath("//xs:import/@schemaLocation | //xs:include/@schemaLocation | "
+                               "//xs:redefine/@schemaLocation", namespaces={"xs": "http://www.w3.org/2001/XMLSchema"}):
+        parts = urlsplit(location)
+        if parts.scheme in ("http", "https"):
+            entry = _entry_for(parts.netloc, parts.path)
+            found.append(entry.path if entry else location)
+        else:
+            found.append(str(PurePosixPath(path).parent / location).replace("/./", "/"))
+    return found
+
+
+def test_every_format_schema_and_everything_it_imports_is_pinned(schema_dir):
+    """Each format's schemas, and every file they import or include, recursively, are in the catalog: no
+    validation can ever need a file that was not installed with its sha256 checked."""
+    from metadata.formats import standard_formats
+
+    pinned = {entry.path for entry in SCHEMA_FILES}
+    todo = [path for fmt in standard_formats().values() for path in fmt.schema_paths] + [
+        "oai/OAI-PMH.xsd", "oai/provenance.xsd", "oai/rights.xsd", "oai/oai-identifier.xsd"]
+    seen = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        assert path in pinned, f"{path} is used but not pinned in schemas/catalog.py"
+        todo += [p for p in _referenced(schema_dir, path) if p not in seen]
