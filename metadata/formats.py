@@ -14,9 +14,12 @@ from urllib.parse import quote, urljoin
 
 from lxml import etree
 
+from metadata.crosswalks.datacite import derive_oai_datacite
+from metadata.crosswalks.marcxml import derive_marcxml
 from metadata.crosswalks.oai_dc import derive_oai_dc
+from metadata.crosswalks.openaire import derive_oai_openaire
 from metadata.facts import Facts
-from metadata.namespaces import MODS_NS, OAI_DC_NS
+from metadata.namespaces import MARC_NS, MODS_NS, OAI_DATACITE_NS, OAI_DC_NS, OAIRE_NS
 
 
 @dataclass(frozen=True)
@@ -77,5 +80,15 @@ def standard_formats() -> dict[str, MetadataFormat]:
         MODS,
         MetadataFormat("oai_dc", OAI_DC_NS, "http://www.openarchives.org/OAI/2.0/oai_dc.xsd", ("oai/oai_dc.xsd",),
                        f"{{{OAI_DC_NS}}}dc", "application/xml", derive_oai_dc),
+        MetadataFormat("oai_openaire", OAIRE_NS, "https://www.openaire.eu/schema/repo-lit/4.0/openaire.xsd",
+                       ("openaire/4.0/openaire.xsd",), f"{{{OAIRE_NS}}}resource", "application/xml",
+                       derive_oai_openaire),
+        # Only records with a DOI, and only where OAI_DATACITE_SYMBOL names the repository's DataCite symbol.
+        MetadataFormat("oai_datacite", OAI_DATACITE_NS, "http://schema.datacite.org/oai/oai-1.1/oai.xsd",
+                       ("datacite/oai-1.1/oai.xsd", "datacite/kernel-4/metadata.xsd"),
+                       f"{{{OAI_DATACITE_NS}}}oai_datacite", "application/xml", derive_oai_datacite, always=False),
+        MetadataFormat("marcxml", MARC_NS, "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd",
+                       ("loc/marcxml/MARC21slim.xsd",), f"{{{MARC_NS}}}record", "application/marcxml+xml",
+                       derive_marcxml),
     )
     return {f.prefix: f for f in formats}

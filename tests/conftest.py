@@ -151,7 +151,7 @@ def make_app(instance, database_url, schema_dir, **config):
         shutil.copytree(schema_dir, instance / "schemas")
     settings = {"INSTANCE": str(instance), "DATABASE_URL": database_url, "SECRET_KEY": "test-secret-key-0123456789",
                 "BASE_URL": "http://oai.example.org/oai", "REPOSITORY_IDENTIFIER": "test.example.org",
-                "TESTING": True}
+                "DATACITE_SYMBOL": "EXAMPLE.REPO", "TESTING": True}
     settings.update(config)
     return create_app(settings)
 

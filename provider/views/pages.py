@@ -47,6 +47,11 @@ def repository_name() -> str:
 
 
 @blueprint.app_template_global()
+def metadata_prefixes() -> list[str]:
+    return list(current_app.extensions["formats"])
+
+
+@blueprint.app_template_global()
 def record_url(identifier: str) -> Optional[str]:
     local = local_id_of(identifier)
     return url_for("pages.record", local_id=local) if local else None

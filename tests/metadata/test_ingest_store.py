@@ -93,7 +93,7 @@ def test_2_5_1_delete_leaves_tombstone_with_new_datestamp(app, client, clock):
         assert header.findtext("oai:datestamp", namespaces=NS) == "2024-03-05T08:00:00Z"
         assert record.find("oai:metadata", NS) is None
     formats = client.oai(verb="ListMetadataFormats", identifier=SEED_ID)
-    assert sorted(formats.xpath("//oai:metadataPrefix/text()", namespaces=NS)) == ["mods", "oai_dc"]
+    assert sorted(formats.xpath("//oai:metadataPrefix/text()", namespaces=NS)) == ["marcxml", "mods", "oai_dc", "oai_openaire"]
     clock.pass_time()
     listed = client.oai(verb="ListRecords", metadataPrefix="mods")
     assert listed.xpath("//oai:record/oai:header/@status", namespaces=NS) == ["deleted"]

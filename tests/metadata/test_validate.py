@@ -315,5 +315,5 @@ def test_mods_collection_yields_one_record_per_mods(repo, tmp_path):
     assert [r.identifier for r in report.results] == identifiers
     assert store.record_count() == before + 3
     for n, identifier in enumerate(identifiers, 1):
-        assert store.formats_of(identifier) == ["mods", "oai_dc"]
+        assert store.formats_of(identifier) == ["marcxml", "mods", "oai_dc", "oai_openaire"]
         assert f"Title {n}".encode() in store.get(identifier, "oai_dc").metadata

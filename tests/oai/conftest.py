@@ -53,6 +53,10 @@ WORDS = ["health", "solidarity", "borders", "cooperation", "medicine", "reform",
          "training", "clinics", "vaccination", "justice"]
 
 
+MODS_FORMATS = ("marcxml", "mods", "oai_dc", "oai_openaire")  # a MODS record without a DOI
+DOI_FORMATS = ("marcxml", "mods", "oai_datacite", "oai_dc", "oai_openaire")
+
+
 def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -72,6 +76,8 @@ def mods_document(i: int, rng: random.Random, revision: int = 0) -> bytes:
     children += [M.subject(M.topic(topic)) for topic in rng.sample(SUBJECTS, rng.randint(0, 3))]
     if genre in ("journal article", "review") and i % 7:
         children.append(M.relatedItem(M.titleInfo(M.title(JOURNALS[(i // 5) % len(JOURNALS)])), type="host"))
+    if i % 3 == 0:  # a third have a DOI, so a harvest of oai_datacite lists a subset (formats may not apply)
+        children.append(M.identifier(f"10.5555/gen.{i:04d}", type="doi"))
     children.append(M.recordInfo(M.recordIdentifier(f"gen-{i:04d}")))
     return etree.tostring(M.mods(*children, version="3.8"), encoding="UTF-8", xml_declaration=True)
 
@@ -148,7 +154,7 @@ class Repo:
     def identifier(self, local: str) -> str:
         return f"oai:{REPOSITORY_IDENTIFIER}:{local}"
 
-    def first(self, deleted: bool, formats: tuple[str, ...] = ("mods", "oai_dc")) -> str:
+    def first(self, deleted: bool, formats: tuple[str, ...] = MODS_FORMATS) -> str:
         return min(i for i, e in self.entries.items() if e.deleted == deleted and e.formats == formats)
 
 

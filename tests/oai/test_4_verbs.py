@@ -17,7 +17,7 @@ from metadata.formats import standard_formats
 
 FORMATS = standard_formats()
 from tests.conftest import assert_valid_oai
-from tests.oai.conftest import mods_document
+from tests.oai.conftest import DOI_FORMATS, MODS_FORMATS, mods_document
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 NS = {"oai": OAI_NS, "dc": "http://purl.org/dc/elements/1.1/", "oai_dc": "http://www.openarchives.org/OAI/2.0/oai_dc/",
@@ -168,14 +168,19 @@ def formats_listed(client, **args) -> dict:
 
 
 def test_4_4_repository_lists_every_format_with_schema_and_namespace(repo, oai):
-    assert formats_listed(oai) == {"oai_dc": ("http://www.openarchives.org/OAI/2.0/oai_dc.xsd",
-                                              "http://www.openarchives.org/OAI/2.0/oai_dc/"),
-                                   "mods": ("http://www.loc.gov/standards/mods/v3/mods-3-8.xsd",
-                                            "http://www.loc.gov/mods/v3")}
+    assert formats_listed(oai) == {
+        "oai_dc": ("http://www.openarchives.org/OAI/2.0/oai_dc.xsd", "http://www.openarchives.org/OAI/2.0/oai_dc/"),
+        "mods": ("http://www.loc.gov/standards/mods/v3/mods-3-8.xsd", "http://www.loc.gov/mods/v3"),
+        "oai_openaire": ("https://www.openaire.eu/schema/repo-lit/4.0/openaire.xsd",
+                         "http://namespace.openaire.eu/schema/oaire/"),
+        "oai_datacite": ("http://schema.datacite.org/oai/oai-1.1/oai.xsd", "http://schema.datacite.org/oai/oai-1.1/"),
+        "marcxml": ("http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd", "http://www.loc.gov/MARC21/slim"),
+    }
 
 
 @pytest.mark.parametrize("deleted", [False, True], ids=["live", "deleted"])
-@pytest.mark.parametrize("kind, formats", [("mods", ("mods", "oai_dc")), ("dc-only", ("oai_dc",))])
+@pytest.mark.parametrize("kind, formats", [("mods", MODS_FORMATS), ("mods-with-doi", DOI_FORMATS),
+                                           ("dc-only", ("oai_dc",))])
 def test_4_4_item_lists_the_formats_it_can_be_disseminated_in(repo, oai, kind, formats, deleted):
     identifier = repo.first(deleted=deleted, formats=formats)
     listed = formats_listed(oai, identifier=identifier)
@@ -454,7 +459,7 @@ def test_4_1_mods_and_oai_dc_of_one_record(repo, oai):
     assert mods.find("oai:about", NS) is None, "no about container unless configured or harvested"
 
 
-@pytest.mark.parametrize("prefix", ["mods", "oai_dc"])
+@pytest.mark.parametrize("prefix", ["mods", "oai_dc", "oai_openaire", "marcxml"])
 def test_4_1_deleted_record_has_header_only(repo, oai, prefix):
     identifier = repo.first(deleted=True)
     document = oai.oai(verb="GetRecord", identifier=identifier, metadataPrefix=prefix)
@@ -470,6 +475,28 @@ def test_4_1_dc_only_record_asked_as_mods_is_cannotDisseminateFormat(repo, oai, 
     assert error_code(oai.oai(verb="GetRecord", identifier=identifier, metadataPrefix="mods")) == \
         "cannotDisseminateFormat"
     assert oai.oai(verb="GetRecord", identifier=identifier, metadataPrefix="oai_dc").find("oai:error", NS) is None
+
+
+def test_4_1_a_record_without_a_doi_asked_as_oai_datacite_is_cannotDisseminateFormat(repo, oai):
+    without, with_doi = repo.first(deleted=False), repo.first(deleted=False, formats=DOI_FORMATS)
+    assert error_code(oai.oai(verb="GetRecord", identifier=without, metadataPrefix="oai_datacite")) == \
+        "cannotDisseminateFormat"
+    record = oai.oai(verb="GetRecord", identifier=with_doi, metadataPrefix="oai_datacite")
+    assert record.find("oai:GetRecord/oai:record/oai:metadata", NS) is not None
+
+
+@pytest.mark.parametrize("verb", ["ListRecords", "ListIdentifiers"])
+def test_3_5_a_harvest_of_a_format_lists_only_records_that_have_it_and_counts_only_them(repo, make_oai_app,
+                                                                                       client_for, verb):
+    client = client_for(make_oai_app(PAGE_SIZE=7, IDENTIFIERS_PAGE_SIZE=7))
+    pages = harvest(client, verb, metadataPrefix="oai_datacite")
+    expected = repo.expected("oai_datacite")
+    assert 0 < len(expected) < len(repo.expected("mods"))
+    kind = "oai:record/oai:header" if verb == "ListRecords" else "oai:header"
+    assert [h.findtext("oai:identifier", namespaces=NS) for page in pages
+            for h in page.iterfind(f"oai:{verb}/{kind}", NS)] == expected
+    token = pages[0].find(f"oai:{verb}/oai:resumptionToken", NS)
+    assert int(token.get("completeListSize")) == len(expected)
 
 
 # --- 2.5 about containers -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ command's file. Every test runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
 
@@ -11,6 +12,7 @@ import pytest
 from lxml import etree
 
 from metadata.formats import standard_formats
+from metadata.validate import Validator
 
 FORMATS = standard_formats()
 from provider.app import SEED
@@ -38,17 +40,25 @@ def download(client, prefix: str = "mods", local_id: str = LOCAL_ID, **kwargs):
 
 # --- one record -------------------------------------------------------------------------------------------
 
+RICH_ID = "garcia-lopez-2021"
+RICH_MODS = (Path(__file__).parents[1] / "metadata" / "records" / f"{RICH_ID}.mods.xml").read_bytes()
+
+
 @pytest.mark.parametrize("prefix", list(FORMATS))
 def test_record_download_is_the_stored_bytes_with_a_declaration(seeded, client, prefix, schema_dir):
-    response = download(client, prefix)
+    put(seeded, RICH_MODS)  # it has a DOI, so every format
+    response = download(client, prefix, RICH_ID)
     assert response.status_code == 200
-    stored = seeded.extensions["store"].get(IDENTIFIER, prefix)
+    stored = seeded.extensions["store"].get(f"oai:test.example.org:{RICH_ID}", prefix)
     assert response.data == b'<?xml version="1.0" encoding="UTF-8"?>\n' + stored.metadata
     assert response.mimetype == FORMATS[prefix].media_type
-    assert response.headers["Content-Disposition"] == f'attachment; filename="{LOCAL_ID}.{prefix}.xml"'
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{RICH_ID}.{prefix}.xml"'
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    schema = load_schema(schema_dir, FORMATS[prefix].schema_path)
-    assert schema.validate(etree.fromstring(response.data)), schema.error_log
+    Validator(schema_dir).check(FORMATS[prefix].validation, etree.fromstring(response.data), "download")
+
+
+def test_a_format_the_record_does_not_have_is_404(seeded, client):
+    assert download(client, "oai_datacite").status_code == 404  # the seed has no DOI
 
 
 def test_mods_is_application_mods_xml_and_oai_dc_application_xml(seeded, client):
@@ -108,8 +118,9 @@ def test_a_dc_only_record_has_no_mods_download(seeded, client):
 
 
 def test_deleted_record_is_410_gone(seeded, client):
+    had = seeded.extensions["store"].formats_of(IDENTIFIER)
     seeded.extensions["store"].delete(IDENTIFIER)
-    for prefix in FORMATS:
+    for prefix in had:
         response = download(client, prefix)
         assert response.status_code == 410
         assert b"withdrawn" in response.data
@@ -132,6 +143,7 @@ def repository(seeded):
     for local in ("copy-1", "copy-2", "gone-1"):
         put(seeded, SEED_MODS, local)
     put(seeded, DC_ONLY)
+    put(seeded, RICH_MODS)
     seeded.extensions["store"].delete("oai:test.example.org:gone-1")
     return seeded
 
@@ -142,7 +154,7 @@ def test_bulk_mods_is_a_valid_mods_collection_of_every_live_record(repository, c
     schema = load_schema(schema_dir, "loc/mods/mods-3-8.xsd")
     assert schema.validate(document), schema.error_log
     ids = sorted(e.text for e in document.iterfind(f"{{{MODS_NS}}}mods/{{{MODS_NS}}}recordInfo/{{{MODS_NS}}}recordIdentifier"))
-    assert len(ids) == 3, "the seed and its two copies; not the tombstone, not the DC-only record"
+    assert len(ids) == 4, "the seed, its two copies and the rich record; not the tombstone, not the DC-only record"
 
 
 def test_bulk_oai_dc_is_a_valid_static_repository(repository, client, schema_dir):
@@ -154,7 +166,7 @@ def test_bulk_oai_dc_is_a_valid_static_repository(repository, client, schema_dir
     identifiers = document.xpath("sr:ListRecords[@metadataPrefix='oai_dc']/oai:record/oai:header/oai:identifier/text()",
                                  namespaces=ns)
     assert sorted(identifiers) == sorted(f"oai:test.example.org:{i}" for i in
-                                         (LOCAL_ID, "copy-1", "copy-2", "dc-only-1"))
+                                         (LOCAL_ID, "copy-1", "copy-2", "dc-only-1", RICH_ID))
     assert document.xpath("sr:Identify/oai:granularity/text()", namespaces=ns) == ["YYYY-MM-DD"]
 
 
@@ -183,8 +195,8 @@ def test_bulk_streams_keyset_pages_without_reading_ahead(repository, monkeypatch
     assert len(calls) == 1 and b"<mods " in first, "the first record is sent before the second page is read"
     rest = b"".join(chunks)
     assert rest.endswith(b"</modsCollection>")
-    assert len(calls) == 5, "four one-record pages (the tombstone included) and the empty one that ends them"
-    assert [limit for _, limit in calls] == [1] * 5
+    assert len(calls) == 6, "five one-record pages (the tombstone included) and the empty one that ends them"
+    assert [limit for _, limit in calls] == [1] * 6
 
 
 @pytest.mark.parametrize("prefix", list(FORMATS))

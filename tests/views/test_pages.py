@@ -87,8 +87,9 @@ def test_home_page_describes_the_repository(tmp_path, database_url, schema_dir):
     assert "Test Social Medicine Archive" in page.visible
     assert "Articles on social medicine & health <solidarity>." in page.visible
     assert "&lt;solidarity&gt;" in html
-    assert "1 record in 2 metadata formats" in page.visible
-    for prefix in ("mods", "oai_dc"):
+    assert "1 record in 5 metadata formats" in page.visible
+    assert "Metadata: mods, oai_dc, oai_openaire, oai_datacite, marcxml." in page.visible
+    for prefix in ("mods", "oai_dc", "oai_openaire", "oai_datacite", "marcxml"):
         assert f'href="/download/{prefix}.xml.gz"' in html
     assert 'href="http://oai.example.org/oai?verb=Identify"' in html
     assert 'href="http://oai.example.org/oai?verb=ListRecords&amp;metadataPrefix=mods"' in html
@@ -159,7 +160,9 @@ def test_json_ld_is_a_scholarly_article(seeded, client):
     assert article["isPartOf"] == {"@type": "Periodical", "name": "Global Public Health"}
     assert (article["pageStart"], article["pageEnd"]) == ("1", "18")
     assert "Cuba" in article["keywords"]
-    assert {e["encodingFormat"] for e in article["encoding"]} == {"application/mods+xml", "application/xml"}
+    assert {e["name"]: e["encodingFormat"] for e in article["encoding"]} == {
+        "mods": "application/mods+xml", "oai_dc": "application/xml", "oai_openaire": "application/xml",
+        "marcxml": "application/marcxml+xml"}  # no oai_datacite: the seed has no DOI
 
 
 def test_a_dc_only_record_gets_a_landing_page(seeded, client):
