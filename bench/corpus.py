@@ -21,6 +21,7 @@ from typing import Callable, Iterator, Optional
 from lxml import etree
 
 from metadata.ingest import BATCH_SIZE
+from metadata.formats import Site
 from metadata.pipeline import Document, Pipeline
 from metadata.namespaces import MODS_NS, XSI_NS
 from metadata.record import Record
@@ -28,6 +29,7 @@ from metadata.validate import Validator
 
 SEED = 2026
 REPOSITORY_IDENTIFIER = "bench.example.org"
+DATACITE_SYMBOL = "BENCH.REPO"
 SCHEMA_LOCATION = f"{MODS_NS} http://www.loc.gov/standards/mods/v3/mods-3-8.xsd"
 START = datetime(2019, 1, 1, tzinfo=timezone.utc)  # datestamps: seven years of a repository's life
 END = datetime(2025, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
@@ -223,7 +225,10 @@ _pipeline: Optional[Pipeline] = None
 
 
 def pipeline(schema_folder: Path) -> Pipeline:
-    return Pipeline(Validator(Path(schema_folder)), REPOSITORY_IDENTIFIER)
+    """The pipeline the bench instances are built with: every format, oai_datacite included (the corpus
+    records have DOIs, and the bench names a DataCite symbol)."""
+    site = Site("http://127.0.0.1/oai", "OAI-PMH metadata provider", DATACITE_SYMBOL)  # as run.py configures it
+    return Pipeline(Validator(Path(schema_folder)), REPOSITORY_IDENTIFIER, site=site)
 
 
 def _init_worker(schema_folder: str) -> None:

@@ -68,7 +68,7 @@ class Instance:
         return {"OAI_INSTANCE": str(self.folder), "OAI_DATABASE_URL": self.database_url, "OAI_SECRET_KEY": SECRET,
                 "OAI_REPOSITORY_IDENTIFIER": corpus.REPOSITORY_IDENTIFIER, "OAI_SCHEMA_SOURCE": schema_source(),
                 "OAI_BASE_URL": "http://127.0.0.1/oai", "OAI_PAGE_SIZE": str(measure.PAGE_SIZE),
-                "OAI_IDENTIFIERS_PAGE_SIZE": "500"}
+                "OAI_IDENTIFIERS_PAGE_SIZE": "500", "OAI_DATACITE_SYMBOL": corpus.DATACITE_SYMBOL}
 
     def query(self, sql: str, params: tuple = ()) -> list:
         if self.store == "sqlite":

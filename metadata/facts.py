@@ -9,7 +9,7 @@ else copyrightDate.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Optional
 
 from lxml import etree
@@ -134,8 +134,11 @@ class Facts:
 
     def summary(self) -> dict:
         """What the store keeps for lists and search (title, creators, date) with the whole of the facts."""
+        facts = dict(self.__dict__)  # not dataclasses.asdict: its deep copies cost more than the whole crosswalk
+        facts["names"] = [dict(name.__dict__) for name in self.names]
+        facts["subjects"] = [dict(subject.__dict__) for subject in self.subjects]
         return {"title": self.full_title, "creators": [a.inverted for a in self.authors], "date": self.date,
-                "facts": asdict(self)}
+                "facts": facts}
 
     @classmethod
     def from_summary(cls, summary: dict) -> Optional["Facts"]:
