@@ -43,15 +43,16 @@ class XMLWriter:
     def __init__(self, root: str, namespaces: dict[Optional[str], str], attributes: Optional[dict] = None):
         declarations = {("xmlns" if prefix is None else f"xmlns:{prefix}"): uri for prefix, uri in namespaces.items()}
         self._parts: list[str] = []
+        self._write = self._parts.append
         self._open: list[str] = []
         self.start(root, {**declarations, **(attributes or {})})
 
     def start(self, tag: str, attributes: Optional[dict] = None) -> None:
-        self._parts.append(f"<{tag}{_attributes(attributes)}>")
+        self._write(f"<{tag}{_attributes(attributes) if attributes else ''}>")
         self._open.append(tag)
 
     def end(self) -> None:
-        self._parts.append(f"</{self._open.pop()}>")
+        self._write(f"</{self._open.pop()}>")
 
     @contextmanager
     def element(self, tag: str, attributes: Optional[dict] = None) -> Iterator[None]:
@@ -61,8 +62,8 @@ class XMLWriter:
 
     def leaf(self, tag: str, text: str = "", attributes: Optional[dict] = None) -> None:
         """An element holding only text (or nothing)."""
-        self._parts.append(f"<{tag}{_attributes(attributes)}>{xml_text(text)}</{tag}>" if text
-                           else f"<{tag}{_attributes(attributes)}/>")
+        written = _attributes(attributes) if attributes else ""
+        self._write(f"<{tag}{written}>{xml_text(text)}</{tag}>" if text else f"<{tag}{written}/>")
 
     def done(self) -> etree._Element:
         """The document as an element (every element still open is closed)."""
@@ -71,7 +72,5 @@ class XMLWriter:
         return etree.fromstring("".join(self._parts).encode(), _parser())
 
 
-def _attributes(attributes: Optional[dict]) -> str:
-    if not attributes:
-        return ""
-    return "".join(f' {name}="{xml_attribute(value)}"' for name, value in attributes.items() if value is not None)
+def _attributes(attributes: dict) -> str:
+    return "".join([f' {name}="{xml_attribute(value)}"' for name, value in attributes.items() if value is not None])
