@@ -17,6 +17,8 @@ from lxml import etree
 from metadata.namespaces import DC_NS, MODS_NS, XLINK_NS
 
 M = f"{{{MODS_NS}}}"
+NAME_PART, ROLE, NAME_IDENTIFIER, AFFILIATION, DISPLAY_FORM = (
+    M + "namePart", M + "role", M + "nameIdentifier", M + "affiliation", M + "displayForm")
 CREATOR_ROLES = frozenset({"author", "aut", "creator", "cre"})
 ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])\Z")
 DOI = re.compile(r"(?:https?://(?:dx\.)?doi\.org/|doi:)?(10\.\d{4,9}/\S+)\Z", re.I)
@@ -264,33 +266,41 @@ def _titles(infos: list, facts: Facts) -> None:
 
 
 def _name(element: etree._Element) -> Optional[Name]:
-    given, family, plain, dates = [], [], [], ""
-    for part in element.iterchildren(M + "namePart"):
-        text, kind = clean(part.text), part.get("type")
-        if not text:
-            continue
-        if kind == "given":
-            given.append(text)
-        elif kind == "family":
-            family.append(text)
-        elif kind == "date":
-            dates = text
-        elif kind != "termsOfAddress":
-            plain.append(text)
-    roles = [clean(term.text).lower() for role in element.iterchildren(M + "role")
-             for term in role.iterchildren(M + "roleTerm") if clean(term.text)]
-    orcid = ""
-    for identifier in element.iterchildren(M + "nameIdentifier"):
-        match = ORCID.search(clean(identifier.text))
-        if match and (identifier.get("type", "").lower() == "orcid" or "orcid.org" in (identifier.text or "")):
-            orcid = f"https://orcid.org/{match.group(1)}"
-    affiliations = _texts(element, "affiliation")
+    """One pass over the name's children (a record has several names, each read once per ingest)."""
+    given, family, plain, roles, affiliations = [], [], [], [], []
+    dates = orcid = display_form = ""
+    for child in element:
+        tag = child.tag
+        if tag == NAME_PART:
+            text, kind = clean(child.text), child.get("type")
+            if not text:
+                continue
+            if kind == "given":
+                given.append(text)
+            elif kind == "family":
+                family.append(text)
+            elif kind == "date":
+                dates = text
+            elif kind != "termsOfAddress":
+                plain.append(text)
+        elif tag == ROLE:
+            roles += [text.lower() for text in (clean(term.text) for term in child) if text]
+        elif tag == NAME_IDENTIFIER:
+            match = ORCID.search(clean(child.text))
+            if match and (child.get("type", "").lower() == "orcid" or "orcid.org" in (child.text or "")):
+                orcid = f"https://orcid.org/{match.group(1)}"
+        elif tag == AFFILIATION:
+            text = clean(child.text)
+            if text:
+                affiliations.append(text)
+        elif tag == DISPLAY_FORM:
+            display_form = display_form or clean(child.text)
     kind = element.get("type") or "personal"
     given_text, family_text = " ".join(given), " ".join(family)
     if given_text or family_text:
-        return Name(" ".join(filter(None, (given_text, family_text))), ", ".join(filter(None, (family_text, given_text))),
+        return Name(f"{given_text} {family_text}".strip(), ", ".join(filter(None, (family_text, given_text))),
                     given_text, family_text, kind, roles, orcid, affiliations, dates)
-    text = (". " if kind == "corporate" else " ").join(plain) or _first(element, "displayForm")
+    text = (". " if kind == "corporate" else " ").join(plain) or display_form
     return Name(text, text, kind=kind, roles=roles, orcid=orcid, affiliations=affiliations, dates=dates) if text else None
 
 
