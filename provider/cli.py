@@ -141,8 +141,9 @@ def print_report(report: IngestReport, exit_on_attention: bool = True) -> bool:
 
 @cli.command(short_help="Validate and store MODS or oai_dc files, or saved OAI-PMH responses.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True,
-              help="Processes that parse, validate and crosswalk while this one writes; 0: one per core.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Processes that parse, validate and crosswalk while this one writes; 0: one per core "
+                   "(one process in all on a machine with one core).")
 @click.option("--source", metavar="BASE_URL", default=None,
               help="Base URL of the repository saved OAI-PMH records came from, for files that do not say "
                    "(a <record> saved on its own).")
