@@ -255,8 +255,9 @@ def facts_of_mods(mods: etree._Element) -> Facts:
 
 def _titles(infos: list, facts: Facts) -> None:
     """The primary title (usage="primary", else the first without a type), the others as other titles."""
-    primary = next((i for i in infos if i.get("usage") == "primary"), None) \
-        or next((i for i in infos if not i.get("type")), infos[0] if infos else None)
+    primary = next((i for i in infos if i.get("usage") == "primary"), None)
+    if primary is None:  # never `or`: an element without children is false
+        primary = next((i for i in infos if not i.get("type")), infos[0] if infos else None)
     for info in infos:
         title = " ".join(filter(None, (_first(info, "nonSort"), _first(info, "title"))))
         if info is primary:

@@ -65,6 +65,10 @@ class XMLWriter:
         written = _attributes(attributes) if attributes else ""
         self._write(f"<{tag}{written}>{xml_text(text)}</{tag}>" if text else f"<{tag}{written}/>")
 
+    def text(self, value: str) -> None:
+        """Character data between child elements (mixed content, such as a DataCite description's <br/>)."""
+        self._write(xml_text(value))
+
     def done(self) -> etree._Element:
         """The document as an element (every element still open is closed)."""
         while self._open:

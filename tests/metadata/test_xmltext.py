@@ -39,3 +39,12 @@ def test_an_undeclared_prefix_is_an_error_not_stored_text():
 @pytest.mark.parametrize("value, expected", [("plain", "plain"), ('"q"', "&quot;q&quot;"), ("a\nb", "a&#10;b")])
 def test_attribute_escaping(value, expected):
     assert xml_attribute(value) == expected
+
+
+def test_mixed_content():
+    writer = XMLWriter("x:p", {"x": NS})
+    writer.text("one & ")
+    writer.leaf("x:br")
+    writer.text("two")
+    root = writer.done()
+    assert root.text == "one & " and root[0].tail == "two"
