@@ -26,6 +26,7 @@ from typing import Optional
 
 from lxml import etree
 
+from metadata.crosswalks.xmltext import XMLWriter
 from metadata.facts import LANGUAGES, Facts, Name, clean
 from metadata.namespaces import DATACITE_NS as KERNEL_NS
 from metadata.namespaces import MODS_NS, OAI_DATACITE_NS, XSI_NS
@@ -34,9 +35,14 @@ SCHEMA_VERSION = "4.7"
 # As DataCite's own OAI-PMH server (datacite/viringo) writes both.
 WRAPPER_LOCATION = f"{OAI_DATACITE_NS} http://schema.datacite.org/oai/oai-1.1/oai.xsd"
 KERNEL_LOCATION = f"{KERNEL_NS} http://schema.datacite.org/meta/kernel-4/metadata.xsd"
+WRAPPER_NAMESPACES = {None: OAI_DATACITE_NS, "xsi": XSI_NS}
+WRAPPER_ATTRIBUTES = {"xsi:schemaLocation": WRAPPER_LOCATION}
+# XMLWriter declares namespaces on the root only: the resource declares the kernel as its own default namespace.
+RESOURCE_ATTRIBUTES = {"xmlns": KERNEL_NS, "xsi:schemaLocation": KERNEL_LOCATION}
 
-W, D, M = f"{{{OAI_DATACITE_NS}}}", f"{{{KERNEL_NS}}}", f"{{{MODS_NS}}}"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+D, M = f"{{{KERNEL_NS}}}", f"{{{MODS_NS}}}"
+DESCRIPTION_PATH = f"{{{OAI_DATACITE_NS}}}payload/{D}resource/{D}descriptions/{D}description"
+TITLE_INFO, TITLE_PARTS = M + "titleInfo", (M + "nonSort", M + "title", M + "subTitle")
 LANGUAGE_TAG = re.compile(r"[a-zA-Z]{1,8}(-[a-zA-Z0-9]{1,8})*\Z")  # xs:language, which the schema requires
 
 # Genre (lower-cased) -> resourceTypeGeneral; the COAR and MARC genre terms repositories use most.
@@ -72,6 +78,9 @@ CONTRIBUTOR_TYPES = {
     "pdr": "ProjectLeader", "project director": "ProjectLeader", "rtm": "ProjectMember",
     "research team member": "ProjectMember",
 }
+# DataCite has two name types: MODS corporate and conference names are organisations; family names neither.
+NAME_TYPES = {"personal": {"nameType": "Personal"}, "corporate": {"nameType": "Organizational"},
+              "conference": {"nameType": "Organizational"}}
 FUNDER_ROLES = frozenset({"fnd", "funder"})  # DataCite 4: funders go to fundingReference, not contributors
 # MODS subject authority -> (subjectScheme, schemeURI); other authorities are named as catalogued.
 SUBJECT_SCHEMES = {
@@ -90,137 +99,153 @@ CC_LICENCE = re.compile(
     r"(?:legalcode(?:\.\w+)?)?\Z")
 TITLE_TYPES = {"alternative": "AlternativeTitle", "abbreviated": "AlternativeTitle", "uniform": "AlternativeTitle",
                "translated": "TranslatedTitle"}
+# The attributes that never change, built once rather than per record.
+DOI, ISSN = {"identifierType": "DOI"}, {"relatedItemIdentifierType": "ISSN"}
+ORCID = {"nameIdentifierScheme": "ORCID", "schemeURI": "https://orcid.org"}
+HANDLE, URL, ISBN = {"alternateIdentifierType": "Handle"}, {"alternateIdentifierType": "URL"}, {
+    "alternateIdentifierType": "ISBN"}
+ISSUED, CREATED, ABSTRACT = {"dateType": "Issued"}, {"dateType": "Created"}, {"descriptionType": "Abstract"}
 
 
 def derive_oai_datacite(mods: etree._Element, facts: Facts, context) -> Optional[etree._Element]:
     """The format contract (metadata/formats.py): None for a record without a DOI, a date or a configured
     DataCite symbol (the module's rules)."""
     symbol = context.datacite_symbol.strip()
-    if not facts.doi or not facts.year or not symbol:
+    year = facts.year
+    if not facts.doi or not year or not symbol:
         return None
-    root = etree.Element(W + "oai_datacite", nsmap={None: OAI_DATACITE_NS, "xsi": XSI_NS})
-    root.set(f"{{{XSI_NS}}}schemaLocation", WRAPPER_LOCATION)
-    _add(root, W + "schemaVersion", SCHEMA_VERSION)
-    _add(root, W + "datacentreSymbol", symbol)
-    payload = _add(root, W + "payload")
-    resource = etree.SubElement(payload, D + "resource", nsmap={None: KERNEL_NS})
-    resource.set(f"{{{XSI_NS}}}schemaLocation", KERNEL_LOCATION)
-    _resource(resource, mods, facts, context)
+    out = XMLWriter("oai_datacite", WRAPPER_NAMESPACES, WRAPPER_ATTRIBUTES)
+    out.leaf("schemaVersion", SCHEMA_VERSION)
+    out.leaf("datacentreSymbol", symbol)
+    out.start("payload")
+    out.start("resource", RESOURCE_ATTRIBUTES)
+    _resource(out, mods, facts, context, year)
+    root = out.done()
+    if len(facts.abstract) > 1:
+        # kernel 4 allows <br/> in a description: one abstract, its paragraphs apart. XMLWriter writes no
+        # mixed content, so the breaks are added to the parsed description.
+        description = root.find(DESCRIPTION_PATH)
+        for paragraph in facts.abstract[1:]:
+            etree.SubElement(description, D + "br").tail = paragraph
     return root
 
 
-def _resource(resource: etree._Element, mods: etree._Element, facts: Facts, context) -> None:
-    """The properties in the order of DataCite's documentation (the schema accepts any order)."""
-    _add(resource, D + "identifier", facts.doi, identifierType="DOI")
-    creators = _add(resource, D + "creators")
-    for name in facts.authors:
-        _name(_add(creators, D + "creator"), "creator", name)
-    if not len(creators):
-        _add(_add(creators, D + "creator"), D + "creatorName", "(:unav)")
-    _titles(_add(resource, D + "titles"), mods, facts)
-    _add(resource, D + "publisher", facts.publisher or context.repository_name or "(:unav)")
-    _add(resource, D + "publicationYear", facts.year)
+def _resource(out: XMLWriter, mods: etree._Element, facts: Facts, context, year: str) -> None:
+    """The properties in the order of DataCite's documentation (the schema accepts any order). Every tag
+    here is in the kernel namespace, the resource's default."""
+    out.leaf("identifier", facts.doi, DOI)
+    out.start("creators")
+    authors = facts.authors
+    for name in authors:
+        _name(out, "creator", "creatorName", name)
+    if not authors:
+        out.start("creator")
+        out.leaf("creatorName", "(:unav)")
+        out.end()
+    out.end()
+    _titles(out, mods, facts)
+    out.leaf("publisher", facts.publisher or context.repository_name or "(:unav)")
+    out.leaf("publicationYear", year)
     general, genre = _resource_type(facts)
-    _add(resource, D + "resourceType", genre, resourceTypeGeneral=general)
-    _group(resource, "subjects", _subjects(mods, facts))
-    contributors = _add(resource, D + "contributors")
-    for name in facts.contributors:
-        kind = next((CONTRIBUTOR_TYPES[r] for r in name.roles if r in CONTRIBUTOR_TYPES), "Other")
-        if not FUNDER_ROLES.intersection(name.roles):
-            _name(_add(contributors, D + "contributor", contributorType=kind), "contributor", name)
-    _drop_if_empty(contributors)
-    _group(resource, "dates", _dates(facts))
-    if LANGUAGE_TAG.match(facts.language_tag):
-        _add(resource, D + "language", facts.language_tag)
-    alternates = [(facts.handle, "Handle"), (facts.url, "URL"), (facts.isbn, "ISBN")]
-    if context.landing_page != facts.url:
-        alternates.append((context.landing_page, "URL"))
-    _group(resource, "alternateIdentifiers",
-           [("alternateIdentifier", value, {"alternateIdentifierType": kind}) for value, kind in alternates])
+    out.leaf("resourceType", genre, {"resourceTypeGeneral": general})
+    _subjects(out, mods, facts)
+    contributors = [name for name in facts.contributors if FUNDER_ROLES.isdisjoint(name.roles)]
+    if contributors:
+        out.start("contributors")
+        for name in contributors:
+            kind = next((CONTRIBUTOR_TYPES[r] for r in name.roles if r in CONTRIBUTOR_TYPES), "Other")
+            _name(out, "contributor", "contributorName", name, {"contributorType": kind})
+        out.end()
+    _dates(out, facts)
+    language = facts.language_tag
+    if LANGUAGE_TAG.match(language):
+        out.leaf("language", language)
+    alternates = [(value, kind) for value, kind in ((facts.handle, HANDLE), (facts.url, URL), (facts.isbn, ISBN))
+                  if value]
+    if context.landing_page and context.landing_page != facts.url:
+        alternates.append((context.landing_page, URL))
+    if alternates:
+        out.start("alternateIdentifiers")
+        for value, kind in alternates:
+            out.leaf("alternateIdentifier", value, kind)
+        out.end()
     host_type = HOST_TYPES.get(general, "Journal")
-    _group(resource, "relatedIdentifiers", [("relatedIdentifier", facts.issn, {
-        "relatedIdentifierType": "ISSN", "relationType": "IsPublishedIn", "resourceTypeGeneral": host_type})])
+    if facts.issn:
+        out.start("relatedIdentifiers")
+        out.leaf("relatedIdentifier", facts.issn, {"relatedIdentifierType": "ISSN", "relationType": "IsPublishedIn",
+                                                   "resourceTypeGeneral": host_type})
+        out.end()
     if facts.page_count:
-        _group(resource, "sizes", [("size", f"{facts.page_count} pages", {})])
-    _group(resource, "rightsList", _rights(mods, facts))
+        out.start("sizes")
+        out.leaf("size", f"{facts.page_count} pages")
+        out.end()
+    _rights(out, mods, facts)
     if facts.abstract:
-        description = _add(_add(resource, D + "descriptions"), D + "description", facts.abstract[0],
-                           descriptionType="Abstract")
-        for paragraph in facts.abstract[1:]:  # kernel 4 allows <br/> in a description: one abstract, paragraphs
-            etree.SubElement(description, D + "br").tail = paragraph
-    funders = [n.display for n in facts.names if FUNDER_ROLES.intersection(n.roles)]
+        out.start("descriptions")
+        out.leaf("description", facts.abstract[0], ABSTRACT)  # its other paragraphs: derive_oai_datacite
+        out.end()
+    funders = [n.display for n in facts.names if not FUNDER_ROLES.isdisjoint(n.roles)]
     if funders:
-        references = _add(resource, D + "fundingReferences")
+        out.start("fundingReferences")
         for funder in funders:
-            _add(_add(references, D + "fundingReference"), D + "funderName", funder)
+            out.start("fundingReference")
+            out.leaf("funderName", funder)
+            out.end()
+        out.end()
     if facts.journal or facts.issn:
-        _host(_add(_add(resource, D + "relatedItems"), D + "relatedItem", relatedItemType=host_type,
-                   relationType="IsPublishedIn"), facts)
+        out.start("relatedItems")
+        out.start("relatedItem", {"relatedItemType": host_type, "relationType": "IsPublishedIn"})
+        _host(out, facts, year)
+        out.end()
+        out.end()
 
 
-def _add(parent: etree._Element, tag: str, text: str = "", **attributes: str) -> etree._Element:
-    """A child with text and the attributes that have a value (an empty attribute says nothing)."""
-    element = etree.SubElement(parent, tag)
-    for name, value in attributes.items():
-        if value:
-            element.set(name, value)
-    if text:
-        element.text = text
-    return element
-
-
-def _group(parent: etree._Element, wrapper: str, items: list[tuple[str, str, dict]]) -> None:
-    """A wrapper element (subjects, dates, ...) with one child per item that has a value; none if none has."""
-    items = [item for item in items if item[1]]
-    if items:
-        group = _add(parent, D + wrapper)
-        for tag, text, attributes in items:
-            _add(group, D + tag, text, **attributes)
-
-
-def _drop_if_empty(element: etree._Element) -> None:
-    if not len(element):
-        element.getparent().remove(element)
-
-
-def _name(parent: etree._Element, role: str, name: Name) -> None:
+def _name(out: XMLWriter, role: str, name_tag: str, name: Name, attributes: Optional[dict] = None) -> None:
     """creatorName or contributorName "Family, Given" (DataCite's format), its parts, ORCID, affiliations."""
-    # DataCite has two name types: MODS corporate and conference names are organisations; family names neither.
-    kind = {"personal": "Personal", "corporate": "Organizational", "conference": "Organizational"}.get(name.kind, "")
-    _add(parent, D + role + "Name", name.inverted, nameType=kind)
+    out.start(role, attributes)
+    out.leaf(name_tag, name.inverted, NAME_TYPES.get(name.kind))
     if name.given:
-        _add(parent, D + "givenName", name.given)
+        out.leaf("givenName", name.given)
     if name.family:
-        _add(parent, D + "familyName", name.family)
+        out.leaf("familyName", name.family)
     if name.orcid:
-        _add(parent, D + "nameIdentifier", name.orcid, nameIdentifierScheme="ORCID", schemeURI="https://orcid.org")
+        out.leaf("nameIdentifier", name.orcid, ORCID)
     for affiliation in name.affiliations:
-        _add(parent, D + "affiliation", affiliation)
+        out.leaf("affiliation", affiliation)
+    out.end()
 
 
-def _titles(titles: etree._Element, mods: etree._Element, facts: Facts) -> None:
+def _titles(out: XMLWriter, mods: etree._Element, facts: Facts) -> None:
     """The primary title, its subtitle, then the others typed and with their language. Reads MODS titleInfo
     directly: facts.other_titles keep neither the type nor the lang attribute."""
-    infos = list(mods.iterchildren(M + "titleInfo"))
-    primary = next((i for i in infos if i.get("usage") == "primary"), None) \
-        or next((i for i in infos if not i.get("type")), infos[0] if infos else None)
+    infos = list(mods.iterchildren(TITLE_INFO))
+    primary = next((i for i in infos if i.get("usage") == "primary"), None)
+    if primary is None:
+        primary = next((i for i in infos if not i.get("type")), infos[0] if infos else None)
     language = _language(primary.get("lang")) if primary is not None else ""
-    _add(titles, D + "title", facts.title or "(:unas)", **{XML_LANG: language})
+    out.start("titles")
+    out.leaf("title", facts.title or "(:unas)", {"xml:lang": language} if language else None)
     if facts.subtitle:
-        _add(titles, D + "title", facts.subtitle, titleType="Subtitle", **{XML_LANG: language})
+        out.leaf("title", facts.subtitle, {"titleType": "Subtitle", "xml:lang": language or None})
     for info in infos:
         if info is primary:
             continue
-        parts = [clean(info.findtext(M + tag)) for tag in ("nonSort", "title", "subTitle")]
-        text = " ".join(filter(None, parts[:2])) + (f": {parts[2]}" if parts[2] else "")
+        texts = {}
+        for part in info:  # the first of each part, in one pass (findtext costs more than the rest together)
+            texts.setdefault(part.tag, part.text)
+        nonsort, title, subtitle = (clean(texts.get(tag)) for tag in TITLE_PARTS)
+        text = " ".join(filter(None, (nonsort, title))) + (f": {subtitle}" if subtitle else "")
         if text.strip(": "):
-            _add(titles, D + "title", text, titleType=TITLE_TYPES.get(info.get("type"), "AlternativeTitle"),
-                 **{XML_LANG: _language(info.get("lang"))})
+            out.leaf("title", text, {"titleType": TITLE_TYPES.get(info.get("type"), "AlternativeTitle"),
+                                     "xml:lang": _language(info.get("lang")) or None})
+    out.end()
 
 
 def _language(code: Optional[str]) -> str:
     """ISO 639-1 where there is one, as DataCite recommends (IETF BCP 47); "" for what xs:language refuses."""
-    code = (code or "").strip()
+    if not code:
+        return ""
+    code = code.strip()
     tag = LANGUAGES.get(code.lower(), (code, ""))[0]
     return tag if LANGUAGE_TAG.match(tag) else ""
 
@@ -229,69 +254,93 @@ def _resource_type(facts: Facts) -> tuple[str, str]:
     """(resourceTypeGeneral, the genre as catalogued): the first genre DataCite has a type for, else one from
     typeOfResource, else "Text"."""
     for genre in facts.genres:
-        if genre.lower() in GENERAL_TYPES:
-            return GENERAL_TYPES[genre.lower()], genre
+        general = GENERAL_TYPES.get(genre.lower())
+        if general:
+            return general, genre
     general = RESOURCE_TYPES.get(facts.resource_type.lower(), "Text")
     return general, facts.genres[0] if facts.genres else facts.resource_type
 
 
-def _subjects(mods: etree._Element, facts: Facts) -> list[tuple[str, str, dict]]:
+def _subjects(out: XMLWriter, mods: etree._Element, facts: Facts) -> None:
     """Keywords bare; controlled headings with their scheme and valueURI; classifications with their
     authority, read from MODS (facts.classifications keep only the text)."""
-    items = []
+    subjects = []
     for subject in facts.subjects:
-        scheme, uri = SUBJECT_SCHEMES.get(subject.authority.lower(), (subject.authority, ""))
-        items.append(("subject", subject.heading, {"subjectScheme": scheme, "schemeURI": uri,
-                                                   "valueURI": subject.uri}))
+        if not subject.heading:
+            continue
+        if subject.authority or subject.uri:
+            scheme, uri = SUBJECT_SCHEMES.get(subject.authority.lower(), (subject.authority, ""))
+            subjects.append((subject.heading, {"subjectScheme": scheme or None, "schemeURI": uri or None,
+                                               "valueURI": subject.uri or None}))
+        else:
+            subjects.append((subject.heading, None))
     for element in mods.iterchildren(M + "classification"):
-        authority = element.get("authority") or ""
-        items.append(("subject", clean(element.text),
-                      {"subjectScheme": SUBJECT_SCHEMES.get(authority.lower(), (authority, ""))[0]}))
-    return items
+        heading = clean(element.text)
+        if heading:
+            authority = element.get("authority")
+            scheme = SUBJECT_SCHEMES.get(authority.lower(), (authority, ""))[0] if authority else ""
+            subjects.append((heading, {"subjectScheme": scheme} if scheme else None))
+    if subjects:
+        out.start("subjects")
+        for heading, attributes in subjects:
+            out.leaf("subject", heading, attributes)
+        out.end()
 
 
-def _dates(facts: Facts) -> list[tuple[str, str, dict]]:
+def _dates(out: XMLWriter, facts: Facts) -> None:
+    """The publication date (always there: a record without one has no oai_datacite), then the creation date."""
+    out.start("dates")
     status = facts.publication_status
     if status.lower().startswith("accepted"):
-        issued = ("date", facts.date, {"dateType": "Accepted", "dateInformation": status})
+        out.leaf("date", facts.date, {"dateType": "Accepted", "dateInformation": status})
     else:
-        issued = ("date", facts.date, {"dateType": "Issued"})
-    return [issued, ("date", facts.date_created, {"dateType": "Created"})]
+        out.leaf("date", facts.date, ISSUED)
+    if facts.date_created:
+        out.leaf("date", facts.date_created, CREATED)
+    out.end()
 
 
-def _rights(mods: etree._Element, facts: Facts) -> list[tuple[str, str, dict]]:
+def _rights(out: XMLWriter, mods: etree._Element, facts: Facts) -> None:
     """The licence (its statement from MODS, with SPDX identifier for Creative Commons licences), the access
     rights (COAR URI), then any other rights statement."""
-    items, statement = [], ""
+    rights, statement = [], ""
     for condition in mods.iterchildren(M + "accessCondition"):
         if (condition.get("type") or "").lower() in ("use and reproduction", "useandreproduction"):
-            statement = clean(condition.xpath("string()"))
+            statement = clean("".join(condition.itertext()))  # its string value
             break
     if facts.licence:
-        attributes = {"rightsURI": facts.licence}
         match = CC_LICENCE.match(facts.licence)
         if match:
             # SPDX ids are matched case-insensitively; DataCite's API stores them lower-cased, as here.
             spdx = f"cc-{match.group(1)}-{match.group(2)}" if match.group(1) else f"cc0-{match.group(4)}"
-            attributes.update(rightsIdentifier=spdx, rightsIdentifierScheme="SPDX",
-                              schemeURI="https://spdx.org/licenses/")
-        items.append(("rights", statement or facts.licence, attributes))
+            attributes = {"rightsURI": facts.licence, "rightsIdentifier": spdx, "rightsIdentifierScheme": "SPDX",
+                          "schemeURI": "https://spdx.org/licenses/"}
+        else:
+            attributes = {"rightsURI": facts.licence}
+        rights.append((statement or facts.licence, attributes))
     if facts.access:
-        items.append(("rights", facts.access, {"rightsURI": ACCESS_RIGHTS.get(facts.access.lower(), "")}))
+        uri = ACCESS_RIGHTS.get(facts.access.lower())
+        rights.append((facts.access, {"rightsURI": uri} if uri else None))
     shown = {facts.access, statement if facts.licence else ""}
-    items += [("rights", text, {}) for text in facts.rights if text not in shown]
-    return items
+    rights += [(text, None) for text in facts.rights if text and text not in shown]
+    if rights:
+        out.start("rightsList")
+        for text, attributes in rights:
+            out.leaf("rights", text, attributes)
+        out.end()
 
 
-def _host(item: etree._Element, facts: Facts) -> None:
+def _host(out: XMLWriter, facts: Facts, year: str) -> None:
     """relatedItem children in the schema's sequence: identifier, titles, year, volume, issue, pages and the
     publisher MODS names (the journal's: an article's own publisher is its journal's)."""
     if facts.issn:
-        _add(item, D + "relatedItemIdentifier", facts.issn, relatedItemIdentifierType="ISSN")
+        out.leaf("relatedItemIdentifier", facts.issn, ISSN)
     if facts.journal:
-        _add(_add(item, D + "titles"), D + "title", facts.journal)
-    for tag, value in (("publicationYear", facts.year), ("volume", facts.volume), ("issue", facts.issue),
+        out.start("titles")
+        out.leaf("title", facts.journal)
+        out.end()
+    for tag, value in (("publicationYear", year), ("volume", facts.volume), ("issue", facts.issue),
                        ("firstPage", facts.first_page), ("lastPage", facts.last_page),
                        ("publisher", facts.publisher)):
         if value:
-            _add(item, D + tag, value)
+            out.leaf(tag, value)

@@ -1,6 +1,6 @@
 """MODS master -> oai_openaire, the application profile of the OpenAIRE Guidelines for Literature Repository
 Managers v4 (DataCite, Dublin Core and oaire elements under oaire:resource). Pure: facts and MODS in, an element
-out; no I/O, no schema loading.
+out (written as text by XMLWriter and parsed once); no I/O, no schema loading, no markup written by hand.
 
 Properties follow the guidelines' order; (M), (MA), (R), (O) in comments are their v4.0 requirement levels.
 Facts give nearly everything; MODS is read only for what facts flatten away (title types and languages,
@@ -9,16 +9,29 @@ COAR genre URIs, classification authorities, the licence text, media types and f
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from lxml import etree
 
+from metadata.crosswalks.xmltext import XMLWriter
 from metadata.facts import LANGUAGES, Facts, Name, clean
 from metadata.namespaces import DATACITE_NS, DC_NS, MODS_NS, OAIRE_NS, XLINK_NS, XSI_NS
 
 SCHEMA_LOCATION = f"{OAIRE_NS} https://www.openaire.eu/schema/repo-lit/4.0/openaire.xsd"
 NSMAP = {"oaire": OAIRE_NS, "datacite": DATACITE_NS, "dc": DC_NS, "xsi": XSI_NS}
-M, D, O, DC = f"{{{MODS_NS}}}", f"{{{DATACITE_NS}}}", f"{{{OAIRE_NS}}}", f"{{{DC_NS}}}"
+ROOT_ATTRIBUTES = {"xsi:schemaLocation": SCHEMA_LOCATION}
+M = f"{{{MODS_NS}}}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+# What facts flatten away is read from these MODS children.
+READ = ("titleInfo", "genre", "physicalDescription", "classification", "accessCondition", "location")
+READ_TAGS = tuple(M + tag for tag in READ)
+# Attribute sets written on every record, built once.
+SUBTITLE = {"titleType": "Subtitle"}
+ALTERNATE_IDENTIFIER_TYPES = {kind: {"alternateIdentifierType": kind} for kind in ("DOI", "Handle", "ISBN", "URL")}
+ISSN_IS_PART_OF = {"relatedIdentifierType": "ISSN", "relationType": "IsPartOf"}
+ISSUED = {"dateType": "Issued"}
+LANDING_PAGE = {"identifierType": "URL"}
+ORCID_SCHEME = {"nameIdentifierScheme": "ORCID", "schemeURI": "https://orcid.org"}
 
 # COAR Access Rights 1.0, the four terms v4 allows.
 ACCESS_RIGHTS = {
@@ -34,6 +47,7 @@ ACCESS_TERMS = {"openaccess": "open access", "open": "open access", "embargoedac
                 "metadataonly": "metadata only access",
                 # info:eu-repo closedAccess (Guidelines v3) is COAR's metadata only access.
                 "closedaccess": "metadata only access", "closed": "metadata only access"}
+_SQUEEZE = re.compile(r"[\s_-]")
 
 # COAR Resource Types as the v4 guidelines list them: label -> (concept id, resourceTypeGeneral).
 _OTHER = "other research product"
@@ -93,7 +107,9 @@ CONTRIBUTOR_TYPES = {"edt": "Editor", "editor": "Editor", "ths": "Supervisor", "
                      "research team head": "ProjectLeader", "rtm": "ProjectMember",
                      "research team member": "ProjectMember", "col": "DataCollector", "collector": "DataCollector",
                      "mdc": "ContactPerson", "metadata contact": "ContactPerson"}
-NAME_TYPES = {"personal": "Personal", "corporate": "Organizational", "conference": "Organizational"}
+# MODS name/@type -> the nameType attribute; a family name gets none.
+NAME_TYPES = {"personal": {"nameType": "Personal"}, "corporate": {"nameType": "Organizational"},
+              "conference": {"nameType": "Organizational"}}
 
 # Subject authorities -> (subjectScheme, schemeURI); the URIs are those the guidelines and DataCite show.
 SCHEMES = {"mesh": ("MeSH", "http://id.nlm.nih.gov/mesh/"), "lcsh": ("LCSH", "http://id.loc.gov/authorities/subjects"),
@@ -110,152 +126,170 @@ CC_LICENCE = re.compile(r"creativecommons\.org/(?:licenses|publicdomain)/([a-z-]
 def derive_oai_openaire(mods: etree._Element, facts: Facts, context) -> etree._Element:
     """The format contract (metadata/formats.py): every MODS record has an oai_openaire dissemination; a field
     the record cannot fill is left out, even a mandatory one (the schema allows it, harvesters then flag it)."""
-    root = etree.Element(O + "resource", nsmap=NSMAP)
-    root.set(f"{{{XSI_NS}}}schemaLocation", SCHEMA_LOCATION)
-    _titles(root, mods, facts)  # (M)
-    _names(root, D + "creators", D + "creator", facts.authors)  # (M)
-    _names(root, D + "contributors", D + "contributor", facts.contributors)  # (MA)
-    alternates = [("DOI", facts.doi), ("Handle", facts.handle), ("ISBN", facts.isbn),
-                  ("URL", facts.url if facts.url != context.landing_page else "")]
-    _list(root, D + "alternateIdentifiers", [(D + "alternateIdentifier", value, {"alternateIdentifierType": kind})
-                                             for kind, value in alternates if value])  # (R)
+    children = _children(mods)
+    xml = XMLWriter("oaire:resource", NSMAP, ROOT_ATTRIBUTES)
+    _titles(xml, children["titleInfo"], facts)  # (M)
+    _names(xml, "datacite:creators", "datacite:creator", facts.authors)  # (M)
+    _names(xml, "datacite:contributors", "datacite:contributor", facts.contributors)  # (MA)
+    alternates = (("DOI", facts.doi), ("Handle", facts.handle), ("ISBN", facts.isbn),
+                  ("URL", facts.url if facts.url != context.landing_page else ""))
+    _list(xml, "datacite:alternateIdentifiers", "datacite:alternateIdentifier",
+          [(value, ALTERNATE_IDENTIFIER_TYPES[kind]) for kind, value in alternates if value])  # (R)
     if facts.issn:  # (R) the journal: A IsPartOf B
-        _list(root, D + "relatedIdentifiers", [(D + "relatedIdentifier", facts.issn, {
-            "relatedIdentifierType": "ISSN", "relationType": "IsPartOf"})])
+        _list(xml, "datacite:relatedIdentifiers", "datacite:relatedIdentifier", [(facts.issn, ISSN_IS_PART_OF)])
     # (M) Publication Date is Issued. "Accepted"/"Available" are kept for an embargo's start and end (Embargo
     # Period Date), so an acceptance date stated by the publication status is not given as "Accepted".
     if facts.date:
-        _list(root, D + "dates", [(D + "date", facts.date, {"dateType": "Issued"})])
-    _add(root, DC + "language", language_639_3(facts.language))  # (MA)
-    _add(root, DC + "publisher", facts.publisher)  # (MA)
-    label, concept, general = resource_type(mods, facts)  # (M)
-    _add(root, O + "resourceType", label, resourceTypeGeneral=general, uri=COAR_TYPE + concept)
+        _list(xml, "datacite:dates", "datacite:date", [(facts.date, ISSUED)])
+    language = language_639_3(facts.language)  # (MA)
+    if language:
+        xml.leaf("dc:language", language)
+    if facts.publisher:  # (MA)
+        xml.leaf("dc:publisher", facts.publisher)
+    label, concept, general = resource_type(children["genre"], facts)  # (M)
+    xml.leaf("oaire:resourceType", label, {"resourceTypeGeneral": general, "uri": COAR_TYPE + concept})
     for paragraph in facts.abstract:  # (MA)
-        _add(root, DC + "description", paragraph)
-    for media_type in _texts(mods, "physicalDescription", "internetMediaType"):  # (R) MIME types only
-        _add(root, DC + "format", media_type)
-    _add(root, D + "identifier", context.landing_page, identifierType="URL")  # (M) the jump-off page
+        if paragraph:
+            xml.leaf("dc:description", paragraph)
+    media_types = [t for p in children["physicalDescription"] for t in _texts(p, "internetMediaType")]
+    for media_type in media_types:  # (R) MIME types only
+        xml.leaf("dc:format", media_type)
+    if context.landing_page:  # (M) the jump-off page
+        xml.leaf("datacite:identifier", context.landing_page, LANDING_PAGE)
     access = access_right(facts.access)  # (M)
-    _add(root, D + "rights", access, rightsURI=ACCESS_RIGHTS[access])
-    _subjects(root, mods, facts)  # (MA)
-    _licence(root, mods, facts)  # (R)
+    xml.leaf("datacite:rights", access, {"rightsURI": ACCESS_RIGHTS[access]})
+    _subjects(xml, children["classification"], facts)  # (MA)
+    _licence(xml, children["accessCondition"], facts)  # (R)
     if facts.page_count:  # (O)
-        _list(root, D + "sizes", [(D + "size", f"{facts.page_count} pages", {})])
+        _list(xml, "datacite:sizes", "datacite:size", [(f"{facts.page_count} pages", None)])
     version = STATUS_VERSIONS.get(facts.publication_status.lower())  # (R)
     if version:
-        _add(root, O + "version", version, uri="http://purl.org/coar/version/" + VERSIONS[version])
-    _files(root, mods, ACCESS_RIGHTS[access])  # (MA)
-    for tag, value in (("citationTitle", facts.journal), ("citationVolume", facts.volume),
-                       ("citationIssue", facts.issue), ("citationStartPage", facts.first_page),
-                       ("citationEndPage", facts.last_page)):  # (R)
-        _add(root, O + tag, value)
-    return root
+        xml.leaf("oaire:version", version, {"uri": "http://purl.org/coar/version/" + VERSIONS[version]})
+    _files(xml, children["location"], media_types, ACCESS_RIGHTS[access])  # (MA)
+    for tag, value in (("oaire:citationTitle", facts.journal), ("oaire:citationVolume", facts.volume),
+                       ("oaire:citationIssue", facts.issue), ("oaire:citationStartPage", facts.first_page),
+                       ("oaire:citationEndPage", facts.last_page)):  # (R)
+        if value:
+            xml.leaf(tag, value)
+    return xml.done()
 
 
-def _add(parent: etree._Element, tag: str, text: str, **attributes: str) -> None:
-    """A child with text, or nothing for an empty value: the profile never wants an empty element."""
-    if text:
-        etree.SubElement(parent, tag, attributes).text = text
-
-
-def _list(parent: etree._Element, tag: str, items: list[tuple[str, str, dict]]) -> None:
-    """A DataCite wrapper (creators, dates...) holding items, or nothing when there are none."""
+def _list(xml: XMLWriter, wrapper: str, tag: str, items: list[tuple[str, Optional[dict]]]) -> None:
+    """A DataCite wrapper (titles, dates...) holding items (text, attributes), or nothing when there are none.
+    Callers leave out empty texts, as everywhere here: the profile never wants an empty element."""
     if items:
-        wrapper = etree.SubElement(parent, tag)
-        for item_tag, text, attributes in items:
-            _add(wrapper, item_tag, text, **attributes)
+        xml.start(wrapper)
+        for text, attributes in items:
+            xml.leaf(tag, text, attributes)
+        xml.end()
 
 
-def _titles(root: etree._Element, mods: etree._Element, facts: Facts) -> None:
+def _titles(xml: XMLWriter, infos: list[etree._Element], facts: Facts) -> None:
     """Title, Subtitle, then the other titleInfos with their DataCite titleType (facts merge them into one list)."""
-    items = [(D + "title", facts.title, {}), (D + "title", facts.subtitle, {"titleType": "Subtitle"})]
-    infos = list(mods.iterchildren(M + "titleInfo"))
-    primary = next((i for i in infos if i.get("usage") == "primary"), None) \
-        or next((i for i in infos if not i.get("type")), infos[0] if infos else None)  # as facts choose it
-    for info in infos:
+    items = [(facts.title, None), (facts.subtitle, SUBTITLE)]
+    others = []
+    if len(infos) > 1:  # a lone titleInfo is the primary one
+        primary = next((i for i in infos if i.get("usage") == "primary"), None)  # as facts choose it
+        if primary is None:
+            primary = next((i for i in infos if not i.get("type")), infos[0])
+        others = [info for info in infos if info is not primary]
+    for info in others:
         title = " ".join(filter(None, (_text(info, "nonSort"), _text(info, "title"))))
-        if info is primary or not title:
-            continue
-        attributes = {"titleType": "TranslatedTitle" if info.get("type") == "translated" else "AlternativeTitle"}
-        lang = language_tag(info.get("lang") or info.get(XML_LANG) or "")
-        if lang:
-            attributes[XML_LANG] = lang
-        items.append((D + "title", title, attributes))
-    _list(root, D + "titles", [item for item in items if item[1]])
+        if title:
+            lang = language_tag(info.get("lang") or info.get(XML_LANG) or "")
+            items.append((title, {"titleType": "TranslatedTitle" if info.get("type") == "translated"
+                                  else "AlternativeTitle", "xml:lang": lang or None}))
+    _list(xml, "datacite:titles", "datacite:title", [item for item in items if item[0]])
 
 
-def _names(root: etree._Element, wrapper_tag: str, tag: str, names: list[Name]) -> None:
+def _names(xml: XMLWriter, wrapper: str, tag: str, names: list[Name]) -> None:
     """Creators or contributors: name as "Family, Given", its parts, ORCID, affiliations, in the schema's order."""
     if not names:
         return
-    wrapper = etree.SubElement(root, wrapper_tag)
+    xml.start(wrapper)
+    name_tag = tag + "Name"
     for name in names:
-        element = etree.SubElement(wrapper, tag)
-        if tag == D + "contributor":
-            element.set("contributorType", contributor_type(name.roles))
-        kind = NAME_TYPES.get(name.kind)
-        _add(element, tag + "Name", name.inverted, **({"nameType": kind} if kind else {}))
-        _add(element, D + "givenName", name.given)
-        _add(element, D + "familyName", name.family)
-        _add(element, D + "nameIdentifier", name.orcid.rsplit("/", 1)[-1], nameIdentifierScheme="ORCID",
-             schemeURI="https://orcid.org")
+        xml.start(tag, {"contributorType": contributor_type(name.roles)} if tag == "datacite:contributor" else None)
+        if name.inverted:
+            xml.leaf(name_tag, name.inverted, NAME_TYPES.get(name.kind))
+        if name.given:
+            xml.leaf("datacite:givenName", name.given)
+        if name.family:
+            xml.leaf("datacite:familyName", name.family)
+        orcid = name.orcid.rsplit("/", 1)[-1]
+        if orcid:
+            xml.leaf("datacite:nameIdentifier", orcid, ORCID_SCHEME)
         for affiliation in name.affiliations:
-            _add(element, D + "affiliation", affiliation)
+            if affiliation:
+                xml.leaf("datacite:affiliation", affiliation)
+        xml.end()
+    xml.end()
 
 
-def _subjects(root: etree._Element, mods: etree._Element, facts: Facts) -> None:
+def _subjects(xml: XMLWriter, classifications: list[etree._Element], facts: Facts) -> None:
     """Keywords plain; controlled headings and classification codes with their scheme (facts keep no
     classification authority, so those are read from MODS)."""
-    items = []
     headings = [(s.heading, s.authority, s.uri) for s in facts.subjects]
-    headings += [(clean(c.text), c.get("authority") or "", c.get("valueURI") or "")
-                 for c in mods.iterchildren(M + "classification")]
+    headings += [(clean(c.text), c.get("authority") or "", c.get("valueURI") or "") for c in classifications]
+    items = []
     for heading, authority, uri in headings:
-        attributes = {}
-        if authority:
+        if not heading:
+            continue
+        attributes = None
+        if authority or uri:  # None values are left out by the writer
             scheme, scheme_uri = SCHEMES.get(authority.lower(), (authority, ""))
-            attributes["subjectScheme"] = scheme
-            if scheme_uri:
-                attributes["schemeURI"] = scheme_uri
-        if uri:
-            attributes["valueURI"] = uri
-        items.append((D + "subject", heading, attributes))
-    _list(root, D + "subjects", [item for item in items if item[1]])
+            attributes = {"subjectScheme": scheme or None, "schemeURI": scheme_uri or None, "valueURI": uri or None}
+        items.append((heading, attributes))
+    _list(xml, "datacite:subjects", "datacite:subject", items)
 
 
-def _licence(root: etree._Element, mods: etree._Element, facts: Facts) -> None:
+def _licence(xml: XMLWriter, conditions: list[etree._Element], facts: Facts) -> None:
     """The licence's name, with its URI when there is one (facts keep the URI but not the name)."""
     text = ""
-    for condition in mods.iterchildren(M + "accessCondition"):
+    for condition in conditions:
         if (condition.get("type") or "").lower().replace(" ", "") == "useandreproduction":
-            text = clean(condition.xpath("string()")) or condition.get(f"{{{XLINK_NS}}}href", "")
+            # itertext() is the element's XPath string value, at half the cost of xpath("string()")
+            text = clean("".join(condition.itertext())) or condition.get(f"{{{XLINK_NS}}}href", "")
             break
     if facts.licence:
         name = text if text and text.rstrip("/") != facts.licence.rstrip("/") else licence_name(facts.licence)
-        _add(root, O + "licenseCondition", name, uri=facts.licence)
-    else:
-        _add(root, O + "licenseCondition", text)
+        xml.leaf("oaire:licenseCondition", name, {"uri": facts.licence})
+    elif text:
+        xml.leaf("oaire:licenseCondition", text)
 
 
-def _files(root: etree._Element, mods: etree._Element, access_uri: str) -> None:
+def _files(xml: XMLWriter, locations: list[etree._Element], media_types: list[str], access_uri: str) -> None:
     """File Location: MODS marks the full text itself as url access="raw object"; the record's main access
     right is the file's too, since MODS gives none per file."""
-    media_types = _texts(mods, "physicalDescription", "internetMediaType")
-    for location in mods.iterchildren(M + "location"):
+    mime_type = media_types[0] if len(media_types) == 1 else None
+    for location in locations:
         for url in location.iterchildren(M + "url"):
             if url.get("access") == "raw object":
-                attributes = {"accessRightsURI": access_uri, "objectType": "fulltext"}
-                if len(media_types) == 1:
-                    attributes["mimeType"] = media_types[0]
-                _add(root, O + "file", clean(url.text), **attributes)
+                text = clean(url.text)
+                if text:
+                    xml.leaf("oaire:file", text, {"accessRightsURI": access_uri, "objectType": "fulltext",
+                                                  "mimeType": mime_type})
 
 
 def _text(parent: etree._Element, tag: str) -> str:
-    return next((t for t in (clean(e.text) for e in parent.iterchildren(M + tag)) if t), "")
+    """The first non-empty text of parent's tag children."""
+    for element in parent.iterchildren(M + tag):
+        text = clean(element.text)
+        if text:
+            return text
+    return ""
 
 
-def _texts(mods: etree._Element, parent_tag: str, tag: str) -> list[str]:
-    return [t for p in mods.iterchildren(M + parent_tag) for t in (clean(e.text) for e in p.iterchildren(M + tag)) if t]
+def _texts(parent: etree._Element, tag: str) -> list[str]:
+    return [t for t in (clean(e.text) for e in parent.iterchildren(M + tag)) if t]
+
+
+def _children(mods: etree._Element) -> dict[str, list[etree._Element]]:
+    """The MODS children this crosswalk reads, by local name, in one walk (each iterchildren() walk costs ~0.8 µs)."""
+    children = {tag: [] for tag in READ}
+    for child in mods.iterchildren(*READ_TAGS):
+        children[child.tag[len(M):]].append(child)
+    return children
 
 
 def access_right(text: str) -> str:
@@ -265,14 +299,14 @@ def access_right(text: str) -> str:
     for label, uri in ACCESS_RIGHTS.items():  # a COAR concept URI as catalogued
         if text.rstrip("/") == uri:
             return label
-    key = re.sub(r"[\s_-]", "", text.removeprefix("info:eu-repo/semantics/"))
+    key = _SQUEEZE.sub("", text.removeprefix("info:eu-repo/semantics/"))
     return ACCESS_TERMS.get(key, "metadata only access")
 
 
-def resource_type(mods: etree._Element, facts: Facts) -> tuple[str, str, str]:
+def resource_type(genres: list[etree._Element], facts: Facts) -> tuple[str, str, str]:
     """(label, COAR concept, resourceTypeGeneral): a genre's COAR valueURI first, then the first genre naming a
     COAR type, then typeOfResource; "other" when nothing says."""
-    for genre in mods.iterchildren(M + "genre"):
+    for genre in genres:
         uri = genre.get("valueURI") or ""
         if uri.startswith(COAR_TYPE) and uri[len(COAR_TYPE):] in TYPES_BY_CONCEPT:
             label = TYPES_BY_CONCEPT[uri[len(COAR_TYPE):]]

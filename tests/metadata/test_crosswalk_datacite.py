@@ -404,3 +404,24 @@ def test_language_without_iso639_1_code_is_kept_and_invalid_tag_dropped(validato
     el = derive(mods('<language><languageTerm type="code" authority="rfc5646">en_GB</languageTerm></language>'))
     assert el.xpath(R + "d:language", namespaces=NS) == []
     assert_valid(validator, el)
+
+
+def test_resource_declares_the_kernel_as_its_default_namespace(rich):
+    """The wrapper and the kernel are both default namespaces: the resource redeclares it for its subtree."""
+    assert rich.nsmap == {None: NS["w"], "xsi": NS["xsi"]}
+    [resource] = rich.xpath("w:payload/d:resource", namespaces=NS)
+    assert resource.nsmap == {None: NS["d"], "xsi": NS["xsi"]}
+    assert {e.tag.split("}")[0][1:] for e in resource.iter()} == {NS["d"]}
+
+
+def test_markup_characters_in_values_are_kept_as_text(validator):
+    el = derive(mods('<titleInfo><title>A &lt;b&gt; &amp; "c"</title></titleInfo>'
+                     '<subject authority="x&amp;y"><topic>K&amp;R</topic></subject>'
+                     '<abstract>1 &lt; 2</abstract><abstract>3 &gt; 2 &amp; "q"</abstract>'),
+                 dataclasses.replace(CONTEXT, datacite_symbol="A&B<\">"))
+    assert text(el, "w:datacentreSymbol") == ['A&B<">']
+    assert text(el, R + "d:titles/d:title") == ['A <b> & "c"']
+    assert attrs(el, R + "d:subjects/d:subject") == [{"subjectScheme": "x&y"}]
+    [description] = el.xpath(R + "d:descriptions/d:description", namespaces=NS)
+    assert (description.text, description[0].tail) == ("1 < 2", '3 > 2 & "q"')
+    assert_valid(validator, el)

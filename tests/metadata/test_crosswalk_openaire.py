@@ -369,6 +369,25 @@ def test_license_condition_has_a_name_and_its_uri_where_known(body, names, uris)
     assert texts(resource, "oaire:licenseCondition/@uri") == uris
 
 
+def test_markup_characters_in_values_survive_as_text():
+    """The crosswalk writes XML as text: every value, in content or attribute, comes back as catalogued."""
+    resource = crosswalk(mods(
+        '<titleInfo type="alternative"><title>Ions &lt;Na+&gt; &amp; "salts"</title></titleInfo>'
+        '<classification authority="x&amp;y" valueURI="http://example.org/?a=1&amp;b=&quot;2&quot;">A&amp;B'
+        '</classification><originInfo><publisher>Taylor &amp; Francis</publisher></originInfo>'))
+    assert texts(resource, "datacite:titles/datacite:title") == ["T", 'Ions <Na+> & "salts"']
+    assert texts(resource, "datacite:subjects/datacite:subject") == ["A&B"]
+    assert attributes(resource, "datacite:subjects/datacite:subject") == [
+        {"subjectScheme": "x&y", "valueURI": 'http://example.org/?a=1&b="2"'}]
+    assert texts(resource, "dc:publisher") == ["Taylor & Francis"]
+
+
+def test_other_titles_are_those_beside_the_primary_one_wherever_it_stands():
+    resource = crosswalk(mods('<titleInfo type="alternative" usage="primary"><title>Main</title></titleInfo>'))
+    assert texts(resource, "datacite:titles/datacite:title") == ["Main", "T"]
+    assert attributes(resource, "datacite:titles/datacite:title") == [{}, {"titleType": "AlternativeTitle"}]
+
+
 def test_alternative_title_and_other_language_tag():
     resource = crosswalk(mods('<titleInfo type="alternative"><title>Short</title></titleInfo>'
                               '<titleInfo type="translated" lang="ger"><title>Titel</title></titleInfo>'))
