@@ -13,14 +13,19 @@ Record-wide choices (each field's are beside it):
   ISO 2709 writer (pymarc's as_marc()) computes; MARCXML writers leave placeholders.
 - 001 is the OAI identifier: unique beyond this repository, which has no MARC organization code for 003/040.
 - Only a record with a title has this format (245 is mandatory in MARC 21): None otherwise.
+
+The record is written as text through XMLWriter and parsed once (a crosswalk's elements made one by one from
+Python were most of its cost); subfield attribute dicts are constants, built once.
 """
 from __future__ import annotations
 
 import re
+import string
 from typing import TYPE_CHECKING, Iterable, Optional
 
 from lxml import etree
 
+from metadata.crosswalks.xmltext import XMLWriter
 from metadata.facts import LANGUAGES, Facts, Name, clean
 from metadata.namespaces import MARC_NS, MODS_NS, XSI_NS
 
@@ -28,7 +33,10 @@ if TYPE_CHECKING:
     from metadata.formats import Context
 
 SCHEMA_LOCATION = f"{MARC_NS} http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd"
-M, X = f"{{{MODS_NS}}}", f"{{{MARC_NS}}}"
+M = f"{{{MODS_NS}}}"
+TITLE_INFO, NON_SORT, TITLE, SUB_TITLE = M + "titleInfo", M + "nonSort", M + "title", M + "subTitle"
+RECORD_INFO, RECORD_CREATION_DATE, GENRE = M + "recordInfo", M + "recordCreationDate", M + "genre"
+ROOT_ATTRIBUTES = {"type": "Bibliographic", "xsi:schemaLocation": SCHEMA_LOCATION}
 ENCODING_LEVEL, CATALOGING_FORM = "3", "n"
 
 # typeOfResource -> Leader/06, as LoC's MODS2MARC21slim stylesheet maps it.
@@ -48,6 +56,10 @@ BIBLIOGRAPHIC = {"fra": "fre", "deu": "ger", "nld": "dut", "zho": "chi", "ell": 
 # Subject authority -> 650 second indicator (MARC 21 6XX: 0 LCSH, 1 LC children's, 2 MeSH, 3 NAL, 5 CSH, 6 RVM).
 THESAURI = {"lcsh": "0", "lcshac": "1", "mesh": "2", "nal": "3", "cash": "5", "rvm": "6"}
 W3CDTF_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+MARC_DATE = re.compile(r"\d{6}")  # yymmdd, recordCreationDate encoding="marc"
+LANGUAGE_CODE = re.compile("[a-z]{3}")
+# Every MARC subfield code (a lower-case letter or a digit) -> its attributes, so no subfield builds a dict.
+SUBFIELD_CODES = {code: {"code": code} for code in string.ascii_lowercase + string.digits}
 
 
 def derive_marcxml(mods: etree._Element, facts: Facts, context: "Context") -> Optional[etree._Element]:
@@ -57,10 +69,8 @@ def derive_marcxml(mods: etree._Element, facts: Facts, context: "Context") -> Op
     host = bool(facts.journal or facts.issn)
     online = bool(facts.doi or facts.handle or facts.url)
     record_type = RECORD_TYPES.get(facts.resource_type, "a")
-    record = etree.Element(X + "record", {f"{{{XSI_NS}}}schemaLocation": SCHEMA_LOCATION},
-                           nsmap={None: MARC_NS, "xsi": XSI_NS}, type="Bibliographic")
-    etree.SubElement(record, X + "leader").text = \
-        f"00000n{record_type}{'a' if host else 'm'} a2200000{ENCODING_LEVEL}{CATALOGING_FORM} 4500"
+    record = XMLWriter("record", {None: MARC_NS, "xsi": XSI_NS}, ROOT_ATTRIBUTES)
+    record.leaf("leader", f"00000n{record_type}{'a' if host else 'm'} a2200000{ENCODING_LEVEL}{CATALOGING_FORM} 4500")
     _control(record, "001", context.identifier)
     if online:
         _control(record, "007", "cr |||||||||||")  # electronic resource, remote; the rest not coded
@@ -110,7 +120,7 @@ def derive_marcxml(mods: etree._Element, facts: Facts, context: "Context") -> Op
     for keyword in facts.keywords:
         _field(record, "653", " ", " ", ("a", keyword))  # uncontrolled index term
     seen = set()
-    for genre in mods.iterchildren(M + "genre"):  # facts.genres lacks the authority and valueURI
+    for genre in mods.iterchildren(GENRE):  # facts.genres lacks the authority and valueURI
         text, authority = clean(genre.text), genre.get("authority", "")
         if text not in seen:  # ind2 7: source in $2; 4: source not specified
             seen.add(text)
@@ -122,21 +132,25 @@ def derive_marcxml(mods: etree._Element, facts: Facts, context: "Context") -> Op
         _field(record, "773", "0", " ", ("t", facts.journal), ("g", _related_parts(facts)), ("x", facts.issn),
                ("q", _enumeration(facts)), ("7", "nnas"))  # $7 nnas: the host is a serial with no main entry
     _links(record, facts, context)
-    return record
+    return record.done()
 
 
-def _control(record: etree._Element, tag: str, value: str) -> None:
-    etree.SubElement(record, X + "controlfield", tag=tag).text = value
+def _control(record: XMLWriter, tag: str, value: str) -> None:
+    record.leaf("controlfield", value, {"tag": tag})
 
 
-def _field(record: etree._Element, tag: str, ind1: str, ind2: str, *subfields: tuple[str, str]) -> None:
-    """A datafield with its non-empty subfields, or nothing when all are empty."""
-    present = [(code, value) for code, value in subfields if value]
-    if not present:
-        return
-    field = etree.SubElement(record, X + "datafield", tag=tag, ind1=ind1, ind2=ind2)
-    for code, value in present:
-        etree.SubElement(field, X + "subfield", code=code).text = value
+def _field(record: XMLWriter, tag: str, ind1: str, ind2: str, *subfields: tuple[str, str]) -> None:
+    """A datafield with its non-empty subfields, or nothing when all are empty: it is opened at its first
+    non-empty subfield, in the one pass over them."""
+    opened = False
+    for code, value in subfields:
+        if value:
+            if not opened:
+                record.start("datafield", {"tag": tag, "ind1": ind1, "ind2": ind2})
+                opened = True
+            record.leaf("subfield", value, SUBFIELD_CODES[code])
+    if opened:
+        record.end()
 
 
 def _fixed_length(mods: etree._Element, facts: Facts, online: bool, books: bool) -> str:
@@ -146,10 +160,10 @@ def _fixed_length(mods: etree._Element, facts: Facts, online: bool, books: bool)
     code); 18-34 Books, coded only where the record says (23 form of item o, online), fill (|) elsewhere;
     35-37 language; 38 blank, not modified; 39 d, cataloguing source other."""
     entered = "      "
-    info = mods.find(M + "recordInfo")
-    created = clean(info.findtext(M + "recordCreationDate")) if info is not None else ""
+    info = next(mods.iterchildren(RECORD_INFO), None)
+    created = _child_text(info, RECORD_CREATION_DATE) if info is not None else ""
     for date in (created, facts.date, facts.date_created):
-        if re.fullmatch(r"\d{6}", date):  # encoding="marc" is yymmdd already
+        if MARC_DATE.fullmatch(date):  # encoding="marc" is yymmdd already
             entered = date
             break
         match = W3CDTF_DAY.match(date)
@@ -169,10 +183,10 @@ def _language(code: str) -> str:
     if len(code) == 2:
         code = next((key for key, (tag, _) in LANGUAGES.items() if tag == code), code)
     code = BIBLIOGRAPHIC.get(code, code)
-    return code if re.fullmatch("[a-z]{3}", code) else "und"
+    return code if LANGUAGE_CODE.fullmatch(code) else "und"
 
 
-def _name(record: etree._Element, name: Name, added: bool) -> None:
+def _name(record: XMLWriter, name: Name, added: bool) -> None:
     """1XX main entry (first author) or 7XX added entry: $a inverted, $d dates, relator terms and $4 codes,
     $u affiliation, $1 ORCID (a real-world-object URI, not an authority record, so not $0)."""
     if name.kind in ("corporate", "conference"):
@@ -203,15 +217,24 @@ def _titles(mods: etree._Element, facts: Facts) -> tuple[int, list[tuple[str, st
     the nonSort apart nor the other titles' types. 246 and 210 carry no initial article (no nonfiling
     indicator), so their nonSort is left out."""
     nonfiling, others, primary_seen = 0, [], False
-    for info in mods.iterchildren(M + "titleInfo"):
-        non_sort, title = clean(info.findtext(M + "nonSort")), clean(info.findtext(M + "title"))
-        subtitle = clean(info.findtext(M + "subTitle"))
+    for info in mods.iterchildren(TITLE_INFO):
+        parts = {}
+        for part in info:  # one pass over the children, the first of each tag, as findtext takes it
+            parts.setdefault(part.tag, part.text)
+        non_sort, title, subtitle = clean(parts.get(NON_SORT)), clean(parts.get(TITLE)), clean(parts.get(SUB_TITLE))
         if not primary_seen and " ".join(filter(None, (non_sort, title))) == facts.title \
                 and subtitle == facts.subtitle:
             primary_seen, nonfiling = True, len(non_sort) + 1 if non_sort and title else 0
         elif title:
             others.append((info.get("type", ""), title, subtitle))
     return nonfiling, others
+
+
+def _child_text(parent: etree._Element, tag: str) -> str:
+    """findtext(tag), cleaned: iterchildren skips the ElementPath lookup that costs findtext a microsecond."""
+    for child in parent.iterchildren(tag):
+        return clean(child.text)
+    return ""
 
 
 def _extent(facts: Facts, online: bool) -> str:
@@ -241,7 +264,7 @@ def _enumeration(facts: Facts) -> str:
     return numbers + (f"<{facts.first_page}" if facts.first_page else "")
 
 
-def _links(record: etree._Element, facts: Facts, context: "Context") -> None:
+def _links(record: XMLWriter, facts: Facts, context: "Context") -> None:
     """856 40 (HTTP, the resource itself): the DOI and handle resolvers, the record's own URL, and the landing
     page here with a public note naming the repository; each URL once."""
     urls: Iterable[tuple[str, str]] = (

@@ -358,3 +358,11 @@ def test_reads_back_as_iso2709(rich):
     binary = rich.as_marc()
     again = next(iter(pymarc.MARCReader(binary, to_unicode=True, force_utf8=True)))
     assert again["245"]["a"] == "The health of nations" and int(str(again.leader)[0:5]) == len(binary)
+
+
+def test_markup_characters_in_values_read_back_as_catalogued(catalogue):
+    """The record is written as escaped text and parsed once: markup characters in MODS values stay text."""
+    record = catalogue('<titleInfo><title>Salt &amp; pepper: &lt;i&gt;"in vitro"&lt;/i&gt; &gt; in vivo</title>'
+                       '</titleInfo><genre authority="a&amp;b">x &lt; y</genre>')
+    assert record["245"]["a"] == 'Salt & pepper: <i>"in vitro"</i> > in vivo'
+    assert subfields(record["655"]) == [("a", "x < y"), ("2", "a&b")]
