@@ -48,3 +48,13 @@ def test_mixed_content():
     writer.text("two")
     root = writer.done()
     assert root.text == "one & " and root[0].tail == "two"
+
+
+def test_attributes_escaped_once_are_written_as_they_are():
+    from metadata.crosswalks.xmltext import attributes
+
+    constant = attributes({"code": "a", "label": 'x "y"', "skipped": None})
+    assert constant == ' code="a" label="x &quot;y&quot;"'
+    writer = XMLWriter("x:root", {"x": NS})
+    writer.leaf("x:f", "v", constant)
+    assert dict(writer.done()[0].attrib) == {"code": "a", "label": 'x "y"'}
