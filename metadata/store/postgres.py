@@ -72,8 +72,11 @@ class PostgresStore:
         after creating the store shares no socket between processes."""
         with self._lock:
             if self._pool is None:
+                # check: each connection is tried as it is handed out, so one that a database restart or a
+                # failover ended is replaced instead of failing the request that drew it.
                 pool = ConnectionPool(self.url, min_size=1, max_size=self.max_connections, open=False,
-                                      kwargs={"autocommit": True}, name="oai-store")
+                                      kwargs={"autocommit": True}, name="oai-store",
+                                      check=ConnectionPool.check_connection)
                 try:
                     pool.open(wait=True, timeout=10)
                 except PoolTimeout:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-RETRY_AFTER_SECONDS = 60
+RETRY_AFTER_SECONDS = 5  # a transient fault (a database restarting): seconds, not a minute of a harvest
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
