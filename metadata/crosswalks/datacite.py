@@ -26,6 +26,7 @@ from typing import Optional
 
 from lxml import etree
 
+from metadata.crosswalks import xmltext
 from metadata.crosswalks.xmltext import XMLWriter
 from metadata.facts import LANGUAGES, Facts, Name, clean
 from metadata.namespaces import DATACITE_NS as KERNEL_NS
@@ -36,9 +37,9 @@ SCHEMA_VERSION = "4.7"
 WRAPPER_LOCATION = f"{OAI_DATACITE_NS} http://schema.datacite.org/oai/oai-1.1/oai.xsd"
 KERNEL_LOCATION = f"{KERNEL_NS} http://schema.datacite.org/meta/kernel-4/metadata.xsd"
 WRAPPER_NAMESPACES = {None: OAI_DATACITE_NS, "xsi": XSI_NS}
-WRAPPER_ATTRIBUTES = {"xsi:schemaLocation": WRAPPER_LOCATION}
+WRAPPER_ATTRIBUTES = {"xsi:schemaLocation": WRAPPER_LOCATION}  # a dict: XMLWriter() adds it to the declarations
 # XMLWriter declares namespaces on the root only: the resource declares the kernel as its own default namespace.
-RESOURCE_ATTRIBUTES = {"xmlns": KERNEL_NS, "xsi:schemaLocation": KERNEL_LOCATION}
+RESOURCE_ATTRIBUTES = xmltext.attributes({"xmlns": KERNEL_NS, "xsi:schemaLocation": KERNEL_LOCATION})
 
 D, M = f"{{{KERNEL_NS}}}", f"{{{MODS_NS}}}"
 DESCRIPTION_PATH = f"{{{OAI_DATACITE_NS}}}payload/{D}resource/{D}descriptions/{D}description"
@@ -79,8 +80,9 @@ CONTRIBUTOR_TYPES = {
     "research team member": "ProjectMember",
 }
 # DataCite has two name types: MODS corporate and conference names are organisations; family names neither.
-NAME_TYPES = {"personal": {"nameType": "Personal"}, "corporate": {"nameType": "Organizational"},
-              "conference": {"nameType": "Organizational"}}
+NAME_TYPES = {"personal": xmltext.attributes({"nameType": "Personal"}),
+              "corporate": xmltext.attributes({"nameType": "Organizational"}),
+              "conference": xmltext.attributes({"nameType": "Organizational"})}
 FUNDER_ROLES = frozenset({"fnd", "funder"})  # DataCite 4: funders go to fundingReference, not contributors
 # MODS subject authority -> (subjectScheme, schemeURI); other authorities are named as catalogued.
 SUBJECT_SCHEMES = {
@@ -99,12 +101,16 @@ CC_LICENCE = re.compile(
     r"(?:legalcode(?:\.\w+)?)?\Z")
 TITLE_TYPES = {"alternative": "AlternativeTitle", "abbreviated": "AlternativeTitle", "uniform": "AlternativeTitle",
                "translated": "TranslatedTitle"}
-# The attributes that never change, built once rather than per record.
-DOI, ISSN = {"identifierType": "DOI"}, {"relatedItemIdentifierType": "ISSN"}
-ORCID = {"nameIdentifierScheme": "ORCID", "schemeURI": "https://orcid.org"}
-HANDLE, URL, ISBN = {"alternateIdentifierType": "Handle"}, {"alternateIdentifierType": "URL"}, {
-    "alternateIdentifierType": "ISBN"}
-ISSUED, CREATED, ABSTRACT = {"dateType": "Issued"}, {"dateType": "Created"}, {"descriptionType": "Abstract"}
+# The attributes that never change, escaped once (xmltext.attributes) rather than per record.
+DOI = xmltext.attributes({"identifierType": "DOI"})
+ISSN = xmltext.attributes({"relatedItemIdentifierType": "ISSN"})
+ORCID = xmltext.attributes({"nameIdentifierScheme": "ORCID", "schemeURI": "https://orcid.org"})
+HANDLE = xmltext.attributes({"alternateIdentifierType": "Handle"})
+URL = xmltext.attributes({"alternateIdentifierType": "URL"})
+ISBN = xmltext.attributes({"alternateIdentifierType": "ISBN"})
+ISSUED = xmltext.attributes({"dateType": "Issued"})
+CREATED = xmltext.attributes({"dateType": "Created"})
+ABSTRACT = xmltext.attributes({"descriptionType": "Abstract"})
 
 
 def derive_oai_datacite(mods: etree._Element, facts: Facts, context) -> Optional[etree._Element]:

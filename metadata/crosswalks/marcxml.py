@@ -15,7 +15,7 @@ Record-wide choices (each field's are beside it):
 - Only a record with a title has this format (245 is mandatory in MARC 21): None otherwise.
 
 The record is written as text through XMLWriter and parsed once (a crosswalk's elements made one by one from
-Python were most of its cost); subfield attribute dicts are constants, built once.
+Python were most of its cost); the control field and subfield attributes are constant strings, escaped once.
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Iterable, Optional
 
 from lxml import etree
 
+from metadata.crosswalks import xmltext
 from metadata.crosswalks.xmltext import XMLWriter
 from metadata.facts import LANGUAGES, Facts, Name, clean
 from metadata.namespaces import MARC_NS, MODS_NS, XSI_NS
@@ -58,8 +59,10 @@ THESAURI = {"lcsh": "0", "lcshac": "1", "mesh": "2", "nal": "3", "cash": "5", "r
 W3CDTF_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 MARC_DATE = re.compile(r"\d{6}")  # yymmdd, recordCreationDate encoding="marc"
 LANGUAGE_CODE = re.compile("[a-z]{3}")
-# Every MARC subfield code (a lower-case letter or a digit) -> its attributes, so no subfield builds a dict.
-SUBFIELD_CODES = {code: {"code": code} for code in string.ascii_lowercase + string.digits}
+# Every MARC control field tag (001-009) and subfield code (a lower-case letter or a digit) -> its attributes,
+# escaped once (xmltext.attributes), so no control field or subfield builds or escapes them.
+CONTROL_FIELD_TAGS = {tag: xmltext.attributes({"tag": tag}) for tag in (f"00{n}" for n in range(1, 10))}
+SUBFIELD_CODES = {code: xmltext.attributes({"code": code}) for code in string.ascii_lowercase + string.digits}
 
 
 def derive_marcxml(mods: etree._Element, facts: Facts, context: "Context") -> Optional[etree._Element]:
@@ -136,7 +139,7 @@ def derive_marcxml(mods: etree._Element, facts: Facts, context: "Context") -> Op
 
 
 def _control(record: XMLWriter, tag: str, value: str) -> None:
-    record.leaf("controlfield", value, {"tag": tag})
+    record.leaf("controlfield", value, CONTROL_FIELD_TAGS[tag])
 
 
 def _field(record: XMLWriter, tag: str, ind1: str, ind2: str, *subfields: tuple[str, str]) -> None:

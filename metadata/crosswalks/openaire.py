@@ -13,25 +13,27 @@ from typing import Optional
 
 from lxml import etree
 
+from metadata.crosswalks import xmltext
 from metadata.crosswalks.xmltext import XMLWriter
 from metadata.facts import LANGUAGES, Facts, Name, clean
 from metadata.namespaces import DATACITE_NS, DC_NS, MODS_NS, OAIRE_NS, XLINK_NS, XSI_NS
 
 SCHEMA_LOCATION = f"{OAIRE_NS} https://www.openaire.eu/schema/repo-lit/4.0/openaire.xsd"
 NSMAP = {"oaire": OAIRE_NS, "datacite": DATACITE_NS, "dc": DC_NS, "xsi": XSI_NS}
-ROOT_ATTRIBUTES = {"xsi:schemaLocation": SCHEMA_LOCATION}
+ROOT_ATTRIBUTES = {"xsi:schemaLocation": SCHEMA_LOCATION}  # a dict: XMLWriter() adds it to the declarations
 M = f"{{{MODS_NS}}}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 # What facts flatten away is read from these MODS children.
 READ = ("titleInfo", "genre", "physicalDescription", "classification", "accessCondition", "location")
 READ_TAGS = tuple(M + tag for tag in READ)
-# Attribute sets written on every record, built once.
-SUBTITLE = {"titleType": "Subtitle"}
-ALTERNATE_IDENTIFIER_TYPES = {kind: {"alternateIdentifierType": kind} for kind in ("DOI", "Handle", "ISBN", "URL")}
-ISSN_IS_PART_OF = {"relatedIdentifierType": "ISSN", "relationType": "IsPartOf"}
-ISSUED = {"dateType": "Issued"}
-LANDING_PAGE = {"identifierType": "URL"}
-ORCID_SCHEME = {"nameIdentifierScheme": "ORCID", "schemeURI": "https://orcid.org"}
+# Attribute sets written on every record, escaped once (xmltext.attributes) and written as they are.
+SUBTITLE = xmltext.attributes({"titleType": "Subtitle"})
+ALTERNATE_IDENTIFIER_TYPES = {kind: xmltext.attributes({"alternateIdentifierType": kind})
+                              for kind in ("DOI", "Handle", "ISBN", "URL")}
+ISSN_IS_PART_OF = xmltext.attributes({"relatedIdentifierType": "ISSN", "relationType": "IsPartOf"})
+ISSUED = xmltext.attributes({"dateType": "Issued"})
+LANDING_PAGE = xmltext.attributes({"identifierType": "URL"})
+ORCID_SCHEME = xmltext.attributes({"nameIdentifierScheme": "ORCID", "schemeURI": "https://orcid.org"})
 
 # COAR Access Rights 1.0, the four terms v4 allows.
 ACCESS_RIGHTS = {
@@ -107,9 +109,10 @@ CONTRIBUTOR_TYPES = {"edt": "Editor", "editor": "Editor", "ths": "Supervisor", "
                      "research team head": "ProjectLeader", "rtm": "ProjectMember",
                      "research team member": "ProjectMember", "col": "DataCollector", "collector": "DataCollector",
                      "mdc": "ContactPerson", "metadata contact": "ContactPerson"}
-# MODS name/@type -> the nameType attribute; a family name gets none.
-NAME_TYPES = {"personal": {"nameType": "Personal"}, "corporate": {"nameType": "Organizational"},
-              "conference": {"nameType": "Organizational"}}
+# MODS name/@type -> the nameType attribute, escaped once; a family name gets none.
+NAME_TYPES = {"personal": xmltext.attributes({"nameType": "Personal"}),
+              "corporate": xmltext.attributes({"nameType": "Organizational"}),
+              "conference": xmltext.attributes({"nameType": "Organizational"})}
 
 # Subject authorities -> (subjectScheme, schemeURI); the URIs are those the guidelines and DataCite show.
 SCHEMES = {"mesh": ("MeSH", "http://id.nlm.nih.gov/mesh/"), "lcsh": ("LCSH", "http://id.loc.gov/authorities/subjects"),
@@ -174,8 +177,9 @@ def derive_oai_openaire(mods: etree._Element, facts: Facts, context) -> etree._E
     return xml.done()
 
 
-def _list(xml: XMLWriter, wrapper: str, tag: str, items: list[tuple[str, Optional[dict]]]) -> None:
-    """A DataCite wrapper (titles, dates...) holding items (text, attributes), or nothing when there are none.
+def _list(xml: XMLWriter, wrapper: str, tag: str, items: list[tuple[str, Optional[dict | str]]]) -> None:
+    """A DataCite wrapper (titles, dates...) holding items (text, attributes: a dict, or a constant string
+    from xmltext.attributes), or nothing when there are none.
     Callers leave out empty texts, as everywhere here: the profile never wants an empty element."""
     if items:
         xml.start(wrapper)

@@ -222,3 +222,25 @@ def test_interop_identify_and_getrecord(repo, live_server, name):
     for deleted in (False, True):
         identifier = repo.first(deleted=deleted)
         assert harvester.get(identifier) == (identifier, deleted)
+
+
+def test_interop_every_marcxml_record_loads_in_pymarc(repo, live_server):
+    """A library catalogue's view: Sickle harvests marcxml over HTTP, and pymarc reads every record it gets,
+    with the title the record has in MODS."""
+    import io
+
+    import pymarc
+    from sickle import Sickle
+
+    url = live_server(PAGE_SIZE=7)
+    loaded = {}
+    for record in Sickle(url).ListRecords(metadataPrefix="marcxml", ignore_deleted=True):
+        marc = record.xml.find("{http://www.openarchives.org/OAI/2.0/}metadata")[0]
+        parsed = pymarc.parse_xml_to_array(io.BytesIO(etree.tostring(marc)), strict=True)
+        assert len(parsed) == 1, record.header.identifier
+        loaded[record.header.identifier] = parsed[0]
+    live = [i for i in repo.expected("marcxml") if not repo.entries[i].deleted]
+    assert sorted(loaded) == sorted(live) and len(live) > 100
+    for identifier, marc in loaded.items():
+        assert marc.leader[6:8] in ("aa", "am") and len(marc["008"].data) == 40
+        assert marc["001"].data == identifier and marc["245"]["a"]
