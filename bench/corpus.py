@@ -261,31 +261,16 @@ def _prepared(n: int, seed: int, schema_folder: Path, workers: int) -> Iterator[
 
 @contextmanager
 def store_clock(store):
-    """Make the store's one reading of its clock return the time the bench sets.
-
-    SQLite reads metadata.store.sqlite.utc_now (module function); PostgreSQL reads the database's clock in
-    PostgresStore._now(conn), which is replaced on this store object only. Everything else the store does
-    on a write (header bytes, dissemination and membership rows, content hashes) is its own code, so the
-    stored rows are exactly those a real ingest at that time would leave."""
+    """Make the store's one reading of its clock (its dialect's now(conn)) return the time the bench sets,
+    on this store object only. Everything else the store does on a write (record bytes, membership rows,
+    content hashes) is its own code, so the stored rows are exactly those a real ingest at that time would
+    leave."""
     now: list[Optional[str]] = [None]
-    module = type(store).__module__
-    if module == "metadata.store.sqlite":
-        import metadata.store.sqlite as sqlite_store
-
-        saved = sqlite_store.utc_now
-        sqlite_store.utc_now = lambda: now[0]
-        try:
-            yield lambda stamp: now.__setitem__(0, stamp)
-        finally:
-            sqlite_store.utc_now = saved
-    elif hasattr(store, "_now"):
-        store._now = lambda conn: now[0]
-        try:
-            yield lambda stamp: now.__setitem__(0, stamp)
-        finally:
-            del store._now
-    else:
-        raise RuntimeError(f"do not know how {type(store).__name__} reads its clock")
+    store.dialect.now = lambda conn: now[0]
+    try:
+        yield lambda stamp: now.__setitem__(0, stamp)
+    finally:
+        del store.dialect.now
 
 
 @dataclass

@@ -48,6 +48,11 @@ def copy_stored(element: etree._Element, metadata: bytes) -> None:
     element.append(etree.fromstring(metadata))
 
 
+# The metadata inside a stored <record> (metadata/store/sql.py), NULL for a tombstone.
+METADATA = ("CASE WHEN d.metadata_end > 0 THEN substr(d.record, d.metadata_start + 1,"
+            " d.metadata_end - d.metadata_start) END")
+
+
 class SQLiteOAI:
     """IBatchingOAI over the provider's tables, read-only."""
 
@@ -108,13 +113,13 @@ class SQLiteOAI:
         return [_header(*row) for row in rows]
 
     def listRecords(self, metadataPrefix: str, set=None, from_=None, until=None, cursor=0, batch_size=10):
-        rows = self._page("d.identifier, d.datestamp, r.deleted, r.set_specs, d.xml", metadataPrefix, set,
+        rows = self._page(f"d.identifier, d.datestamp, r.deleted, r.set_specs, {METADATA}", metadataPrefix, set,
                           from_, until, cursor, batch_size)
         return [(_header(*row[:4]), row[4], None) for row in rows]
 
     def getRecord(self, metadataPrefix: str, identifier: str):
         row = self._db().execute(
-            "SELECT d.identifier, d.datestamp, r.deleted, r.set_specs, d.xml FROM disseminations d"
+            f"SELECT d.identifier, d.datestamp, r.deleted, r.set_specs, {METADATA} FROM disseminations d"
             " JOIN records r ON r.identifier = d.identifier WHERE d.identifier = ? AND d.prefix = ?",
             (identifier, metadataPrefix)).fetchone()
         if row is None:

@@ -81,9 +81,11 @@ def xml_text(text: str) -> str:
 
 class Stored(NamedTuple):
     """One record in one format as the store serves it: header, its serialized form, metadata bytes (None
-    for a tombstone or a header-only listing) and about bytes (empty when none)."""
+    for a tombstone or a header-only listing), about bytes (empty when none), and the whole <record> as a
+    response sends it, without its closing tag (None for a header-only listing)."""
 
     header: Header
     header_xml: bytes
     metadata: Optional[bytes]
     about: bytes = b""
+    record: Optional[bytes] = None

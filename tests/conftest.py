@@ -176,10 +176,10 @@ class StoreClock:
 
     def install(self, monkeypatch) -> "StoreClock":
         from metadata.store import sqlite as sqlite_store
-        from metadata.store.postgres import PostgresStore
+        from metadata.store.postgres import PostgresDialect
 
         monkeypatch.setattr(sqlite_store, "utc_now", lambda: self.now)
-        monkeypatch.setattr(PostgresStore, "_now", lambda store, conn: self.now)
+        monkeypatch.setattr(PostgresDialect, "now", lambda dialect, conn: self.now)
         return self
 
 

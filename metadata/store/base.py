@@ -7,13 +7,12 @@ saw, never an offset, so a deep page costs what the first one does. Datestamps a
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional, Protocol, Sequence
 
 from metadata.record import Header, Record, Stored
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class StoreError(Exception):
@@ -54,10 +53,6 @@ def content_hash(record: Record) -> str:
     return digest.hexdigest()
 
 
-def summary_json(record: Record) -> str:
-    return json.dumps(record.summary, ensure_ascii=False, sort_keys=True)
-
-
 class Store(Protocol):
     def create_schema(self) -> None:
         """Create or migrate the tables; idempotent."""
@@ -83,6 +78,10 @@ class Store(Protocol):
     def earliest_datestamp(self) -> Optional[str]: ...
 
     def sample_identifier(self) -> Optional[str]: ...
+
+    def page(self, query: ListQuery, after: Optional[tuple[str, str]], limit: int, with_metadata: bool):
+        """A harvest page as the bytes to send (the stored <record>s or <header>s), its last keyset position
+        and whether more follow: metadata/store/sql.py's Page."""
 
     def list_records(self, query: ListQuery, after: Optional[tuple[str, str]], limit: int,
                      with_metadata: bool) -> list[Stored]:

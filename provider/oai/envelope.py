@@ -13,12 +13,12 @@ from lxml import etree
 from lxml.builder import ElementMaker
 
 from metadata.namespaces import DC_NS, OAI_DC_NS, OAI_NS, XSI_NS
-from metadata.record import Stored
 
 OAI_ID_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 RIGHTS_NS = "http://www.openarchives.org/OAI/2.0/rights/"
 SCHEMA_LOCATION = {f"{{{XSI_NS}}}schemaLocation": f"{OAI_NS} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"}
 FLUSH_BYTES = 64 * 1024
+RECORD_END, TOMBSTONE = b"</record>", b'<record><header status="deleted">'
 
 Body = Callable[["Writer"], Iterator[None]]
 
@@ -66,18 +66,15 @@ class Writer:
         self._xf.flush()
         self._sink.write(data)
 
-    def record(self, stored: Stored, rights: bytes = b"") -> None:
-        """A record (§2.5): stored header, then metadata and about containers unless it is deleted."""
-        with self._xf.element(oai("record")):
-            self.raw(stored.header_xml)
-            if stored.metadata is None:
-                return
-            with self._xf.element(oai("metadata")):
-                self.raw(stored.metadata)
-            for container in (stored.about, rights):
-                if container:
-                    with self._xf.element(oai("about")):
-                        self.raw(container)
+    def records(self, rows: list[bytes], rights: bytes = b"") -> None:
+        """Stored records (§2.5) as they are, each closed after the about container configured at run time,
+        which a tombstone does not get: one join for the page, no object per record."""
+        self._xf.flush()
+        if not rights:
+            self._sink.write(RECORD_END.join(rows) + RECORD_END)
+            return
+        live_end = b"<about>" + rights + b"</about>" + RECORD_END
+        self._sink.write(b"".join([row + (RECORD_END if row.startswith(TOMBSTONE) else live_end) for row in rows]))
 
     def resumption_token(self, token: str, expiration: Optional[str], total: int, cursor: int) -> None:
         attrib = {"completeListSize": str(total), "cursor": str(cursor)}

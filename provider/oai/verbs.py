@@ -97,23 +97,19 @@ def _list(request: OAIRequest, repo: Repository, now: str, with_metadata: bool) 
         raise NoSetHierarchy()
     query = ListQuery(state.metadata_prefix, state.from_, state.until, state.set_spec)
     size = repo.page_size if with_metadata else repo.identifiers_page_size
-    rows = repo.store.list_records(query, state.after and tuple(state.after), size + 1, with_metadata)
+    rows, last, more = repo.store.page(query, state.after and tuple(state.after), size, with_metadata)
     if not rows:
         raise NoRecordsMatch()
-    more = len(rows) > size
-    rows = rows[:size]
     if state.total < 0:
         state = replace(state, total=repo.store.count(query) if more else len(rows))
-    last = rows[-1].header
 
     def body(w: Writer) -> Iterator[None]:
-        for stored in rows:
-            if with_metadata:
-                w.record(stored, repo.rights)
-            else:
-                w.raw(stored.header_xml)
-            yield
-        _token(w, repo, state, resumed, more, [last.datestamp, last.identifier], len(rows))
+        if with_metadata:
+            w.records(rows, repo.rights)
+        else:
+            w.raw(b"".join(rows))
+        yield
+        _token(w, repo, state, resumed, more, list(last), len(rows))
     return body
 
 
@@ -158,7 +154,7 @@ def get_record(request: OAIRequest, repo: Repository, now: str) -> Body:
             f"{request.identifier} is not available in the format {request.metadata_prefix!r}")
 
     def body(w: Writer) -> Iterator[None]:
-        w.record(stored, repo.rights)
+        w.records([stored.record], repo.rights)
         yield
     return body
 

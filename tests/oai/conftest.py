@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 
 import metadata.store.sqlite as sqlite_store
 from metadata.store import SetInfo
-from metadata.store.postgres import PostgresStore
+from metadata.store.postgres import PostgresDialect
 from tests.conftest import OAIClient, _postgres_schema_url, make_app
 
 MODS_NS = "http://www.loc.gov/mods/v3"
@@ -106,7 +106,7 @@ class Clock:
     def installed(self):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(sqlite_store, "utc_now", lambda: self.now)
-            patch.setattr(PostgresStore, "_now", lambda store, conn: self.now)
+            patch.setattr(PostgresDialect, "now", lambda dialect, conn: self.now)
             yield self
 
 

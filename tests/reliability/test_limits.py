@@ -106,7 +106,7 @@ def test_an_unexpected_error_on_oai_is_503_with_retry_after_and_no_internals(sql
     def broken(*args, **kwargs):
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr(app.extensions["store"], "list_records", broken)
+    monkeypatch.setattr(app.extensions["store"], "page", broken)
     with caplog.at_level(logging.ERROR):
         response = app.test_client().get("/oai?verb=ListRecords&metadataPrefix=oai_dc")
     assert response.status_code == 503

@@ -19,7 +19,8 @@ import pytest
 from metadata.record import Record
 from metadata.store import ListQuery
 from metadata.store.base import iter_all
-from metadata.store.postgres import PostgresStore
+from metadata.store.postgres import PostgresDialect, PostgresStore
+from metadata.store.sql import SQLStore
 
 WRITE_SECONDS = 3.0
 LONG_BATCH = (0.8, 1.5)  # writer 0's first batch after 0.8 s stays open 1.5 s
@@ -27,11 +28,11 @@ HARVEST_AFTER = 1.9  # the harvest starts while that batch is open, in a later s
 PAGE = 5
 
 
-class SlowWriter(PostgresStore):
+class SlowWriter(PostgresDialect):
     hold_at = None  # monotonic time after which one transaction is held open long
 
-    def _now(self, conn):
-        now = super()._now(conn)
+    def now(self, conn):
+        now = super().now(conn)
         if self.hold_at is not None and time.monotonic() >= self.hold_at:
             self.hold_at = None
             time.sleep(LONG_BATCH[1])
@@ -41,9 +42,10 @@ class SlowWriter(PostgresStore):
 
 
 def write_for_a_while(url: str, seconds: float, long_batch: bool, results) -> None:
-    store = SlowWriter(url, max_connections=1)
+    clock = SlowWriter(url, max_connections=1)
+    store = SQLStore(clock)
     started = time.monotonic()
-    store.hold_at = started + LONG_BATCH[0] if long_batch else None
+    clock.hold_at = started + LONG_BATCH[0] if long_batch else None
     written, deadline = [], started + seconds
     while time.monotonic() < deadline:
         batch = [Record(f"oai:t:{uuid.uuid4().hex}", {"oai_dc": b"<dc/>"}) for _ in range(random.randint(1, 4))]
