@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 from flask import Config, Flask
 from flask.sessions import SessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from metadata.formats import Site, standard_formats
 from metadata.pipeline import Pipeline
@@ -99,7 +100,8 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
     store.create_schema()
     sets = configured_sets(config["SETS"])
     formats = standard_formats()
-    site = Site(config["BASE_URL"], config["REPOSITORY_NAME"], config["DATACITE_SYMBOL"])
+    # Stored formats carry landing-page URLs, written at ingest where there is no request to take them from.
+    site = Site(config["BASE_URL"] or Site.base_url, config["REPOSITORY_NAME"], config["DATACITE_SYMBOL"])
     pipeline = Pipeline(Validator(instance / "schemas"), config["REPOSITORY_IDENTIFIER"], sets, formats, site)
     app.extensions["formats"] = formats
     app.extensions["store"] = store
@@ -110,6 +112,10 @@ def create_app(test_config: Optional[dict] = None) -> Flask:
 
     from provider.oai.repository import Repository
     from provider.views import register
+
+    if config["TRUSTED_PROXIES"]:  # only then are X-Forwarded-For/Proto/Host/Port/Prefix believed
+        hops = config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
 
     app.extensions["repository"] = Repository.from_config(config, app.config["SECRET_KEY"], store, formats)
     register(app)

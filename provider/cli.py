@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -262,6 +263,8 @@ def export(prefix, compress, out):
     from provider.views.export import document, gzipped
 
     repository = current_app.extensions["repository"]
+    # No request to take the base URL from: the configured one, else the one ingest writes into records.
+    repository = replace(repository, base_url=repository.base_url or current_app.extensions["pipeline"].site.base_url)
     if prefix not in repository.formats:
         raise click.ClickException(f"no metadata format {prefix}; use one of {', '.join(repository.formats)}")
     chunks = gzipped(document(repository, prefix)) if compress else document(repository, prefix)
@@ -278,7 +281,9 @@ def export(prefix, compress, out):
 def serve(host, port):
     if catalog.missing(_schema_folder()):
         initialise()
-    click.echo(f"OAI-PMH at http://{host}:{port}/oai (instance {current_app.instance_path})", err=True)
+    configured = current_app.extensions["repository"].base_url
+    seen = configured or f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/oai"
+    click.echo(f"OAI-PMH at {seen} (instance {current_app.instance_path})", err=True)
     # Not app.run(): under Flask's CLI (FLASK_RUN_FROM_CLI) it returns at once without serving.
     run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 

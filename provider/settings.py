@@ -52,8 +52,8 @@ def _repository_identifier(value: Any) -> str:
 
 
 def _base_url(value: Any) -> str:
-    text = _text(value)
-    if not re.fullmatch(r"https?://[^\s?#]+", text):
+    text = _text(value) if value else ""
+    if text and not re.fullmatch(r"https?://[^\s?#]+", text):
         raise ValueError("expected an absolute http(s) URL without query or fragment")
     return text
 
@@ -111,14 +111,17 @@ def _harvest_sources(value: Any) -> list[dict]:
         if not isinstance(entry, dict) or set(entry) - {"url", "prefix", "set"} or not all(
                 isinstance(v, str) for v in entry.values()):
             raise ValueError(f'expected base URLs or {{"url", "prefix", "set"}} objects, got {entry!r}')
-        sources.append({"url": _base_url(entry.get("url", "")), "prefix": entry.get("prefix"), "set": entry.get("set")})
+        url = _base_url(entry.get("url", ""))
+        if not url:
+            raise ValueError(f"a source needs a url, got {entry!r}")
+        sources.append({"url": url, "prefix": entry.get("prefix"), "set": entry.get("set")})
     return sources
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE", "instance", _text, "instance folder: config.py, SQLite database, schemas, secret key"),
-    Setting("BASE_URL", "http://127.0.0.1:8000/oai", _base_url,
-            "external URL of the OAI-PMH endpoint, as harvesters reach it (behind a proxy: the public URL)"),
+    Setting("BASE_URL", "", _base_url,
+            "external URL of the OAI-PMH endpoint; unset: where each request arrived (X-Forwarded-* from OAI_TRUSTED_PROXIES only)"),
     Setting("REPOSITORY_NAME", "OAI-PMH metadata provider", _text, "repositoryName in Identify"),
     Setting("REPOSITORY_IDENTIFIER", "provider.example.org", _repository_identifier,
             "domain part of oai:<domain>:<local id> identifiers"),
@@ -151,7 +154,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HARVEST_SOURCES", [], _harvest_sources,
             'repositories `oai-provider harvest --all` pulls in: JSON list of base URLs or {"url", "prefix", "set"}'),
     Setting("TRUSTED_PROXIES", 0, _count,
-            "reverse proxies in front of the app whose X-Forwarded-For names the client (rate limit, logs); 0: none"),
+            "reverse proxies in front of the app whose X-Forwarded-For/Proto/Host/Port/Prefix are believed; 0: none"),
 )
 BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, request
 from werkzeug.routing import BaseConverter
 
 from metadata.store.base import ListQuery
+from provider.views import urls
 from provider.views.export import document, gzipped
 
 blueprint = Blueprint("downloads", __name__)
@@ -69,7 +70,7 @@ def record_file(local_id: str, prefix: str) -> Response:
 @blueprint.get("/download/<prefix>.xml.gz")
 def bulk(prefix: str) -> Response:
     """The whole repository in prefix, compressed while it streams (see provider/views/export.py)."""
-    repository = current_app.extensions["repository"]
+    repository = urls.repository()
     if prefix not in repository.formats:
         abort(404, description=f"There is no metadata format {prefix}; try one of {_prefixes()}.")
     if repository.store.count(ListQuery(prefix)) == 0:

@@ -2,7 +2,8 @@
 (Request bodies are bounded by Flask itself: MAX_CONTENT_LENGTH, answered with 413.)
 
 - Rate: a token bucket per client address (request.remote_addr: the connecting address or, with
-  TRUSTED_PROXIES = n, the client named by X-Forwarded-For as the n proxies in front of us wrote it),
+  TRUSTED_PROXIES = n, the client named by X-Forwarded-For as the n proxies in front of us wrote it; see
+  provider/app.py),
   RATE_LIMIT requests per second with bursts of RATE_BURST, off when RATE_LIMIT is 0. Over it the answer is
   503 with Retry-After, as OAI-PMH §3.1.2.2 describes for a harvester that should slow down. The buckets live
   in the memory of one worker process: with N workers a client gets up to N times the rate.
@@ -18,10 +19,10 @@ import time
 from typing import Callable, Optional
 
 from flask import Flask, Response, current_app, request
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from provider.oai.errors import BadArgument
 from provider.oai.verbs import error_response, utc_now
+from provider.views import urls
 
 OAI_ENDPOINT = "oai.endpoint"
 
@@ -59,8 +60,6 @@ class TokenBucket:
 
 
 def init_app(app: Flask) -> None:
-    if app.config["TRUSTED_PROXIES"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])
     rate = app.config["RATE_LIMIT"]
     app.extensions["rate_limiter"] = TokenBucket(rate, app.config["RATE_BURST"]) if rate else None
     app.before_request(limit_rate)
@@ -87,6 +86,6 @@ def limit_arguments() -> Optional[Response]:
     if sum(len(name) + len(value) for name, value in args.items(multi=True)) <= limit:
         return None
     problem = BadArgument(f"the request's arguments are longer than {limit} characters together")
-    chunks = error_response(problem, {}, current_app.extensions["repository"], utc_now(),
+    chunks = error_response(problem, {}, urls.repository(), utc_now(),
                             current_app.extensions.get("oai_stylesheet"))
     return Response(chunks, content_type="text/xml; charset=utf-8")

@@ -10,6 +10,7 @@ from typing import Iterator
 from flask import Blueprint, Response, current_app, request
 
 from provider.oai.verbs import respond
+from provider.views import urls
 
 blueprint = Blueprint("oai", __name__)
 CONTENT_TYPE = "text/xml; charset=utf-8"
@@ -36,8 +37,7 @@ def _encoding() -> str | None:
 @blueprint.route("/oai", methods=["GET", "POST"])
 def endpoint() -> Response:
     args = (request.form if request.method == "POST" else request.args).to_dict(flat=False)
-    repository = current_app.extensions["repository"]
-    chunks = respond(args, repository, current_app.extensions.get("oai_stylesheet"))
+    chunks = respond(args, urls.repository(), current_app.extensions.get("oai_stylesheet"))
     headers = {"Vary": "Accept-Encoding"}
     encoding = _encoding()
     if encoding:

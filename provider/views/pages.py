@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, render_templat
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
-from provider.views import citation
+from provider.views import citation, urls
 from provider.views.downloads import identifier_of, xml_response
 from provider.views.landing import facts_of
 
@@ -32,7 +32,7 @@ def init_app(app: Flask) -> None:
 
 
 def oai_url(**args: str) -> str:
-    return current_app.extensions["repository"].base_url + "?" + urlencode(args)
+    return urls.oai_base_url() + "?" + urlencode(args)
 
 
 def local_id_of(identifier: str) -> Optional[str]:
@@ -59,7 +59,7 @@ def record_url(identifier: str) -> Optional[str]:
 
 @blueprint.get("/")
 def home() -> str:
-    repository = current_app.extensions["repository"]
+    repository = urls.repository()
     store = repository.store
     query = " ".join(request.args.get("q", "").split())[:200]
     sample = store.sample_identifier()
@@ -115,8 +115,8 @@ def _landing_page(identifier: str, local_id: str, header, master: str, prefixes:
     display = facts_of(current_app.extensions["store"], identifier, master)
     if display is None:
         abort(404, description=f"The record {local_id} has no displayable format.")
-    downloads = {p: url_for("downloads.record_file", local_id=local_id, prefix=p, _external=True) for p in prefixes}
-    page_url = url_for("pages.record", local_id=local_id, _external=True)
+    downloads = {p: urls.external_url("downloads.record_file", local_id=local_id, prefix=p) for p in prefixes}
+    page_url = urls.external_url("pages.record", local_id=local_id)
     return render_template(
         "record.html", display=display, header=header, identifier=identifier, downloads=downloads,
         formats=current_app.extensions["repository"].formats, page_url=page_url,

@@ -1,18 +1,19 @@
-"""The benchmark runner completes on a 500-record corpus and reports figures for both servers, so the bench
-cannot rot (issue 5). SQLite only, one run of each figure; the real benchmark is `python -m bench.run`."""
+"""The benchmark runner completes on a 500-record corpus and reports figures for the provider, the ceiling and
+pyoai's server, so the bench cannot rot (issue 5). SQLite only, one run of each figure; the real benchmark is
+`python -m bench.run`."""
 from bench import run
 
 N = 500
 
 
-def test_bench_runner_reports_provider_and_pyoai_at_500_records(tmp_path):
+def test_bench_runner_reports_provider_ceiling_and_pyoai_at_500_records(tmp_path):
     output = tmp_path / "latest.md"
     results = run.main(["--sizes", str(N), "--runs", "1", "--getrecord", "20", "--deep-samples", "2", "--quiet-wait", "0",
                         "--workdir", str(tmp_path / "work"), "--output", str(output)])
 
     assert [(store, f["records"], f["workers"]) for store, f in results.ingests] == [("sqlite", N, 1), ("sqlite", N, 2)]
     assert all(f["rate"] > 0 and f["cpu_rate"] > 0 and len(f["rates"]) == 1 for _, f in results.ingests)
-    for server in ("provider", "pyoai"):
+    for server in ("provider", "ceiling", "pyoai"):
         for workers in (1, 2):
             for verb in run.VERBS:
                 figures = results.harvest("sqlite", N, server, workers, verb)
@@ -23,4 +24,16 @@ def test_bench_runner_reports_provider_and_pyoai_at_500_records(tmp_path):
         assert [r.ms["deep"] > 0 for r in results.deep_pages if r.server == server] == [True]
     assert any(label.startswith("gunicorn") and seconds for _, _, label, seconds, _ in results.cold_starts)
     text = output.read_text()
-    assert "| sqlite | 500 | provider | 1 | ListRecords |" in text and "| sqlite | 500 | pyoai | 1 | ListRecords |" in text
+    for server in ("provider", "ceiling", "pyoai"):
+        assert f"| sqlite | 500 | {server} | 1 | ListRecords |" in text
+    provider_row = next(line for line in text.splitlines() if line.startswith("| sqlite | 500 | provider | 1 | ListRecords |"))
+    assert provider_row.split(" | ")[6].endswith("×")  # records/s as a share of the ceiling's, same run
+
+    [(store, n, parts, formats)] = results.sizes  # database size per record, by table and index
+    by_name = {part.name: part for part in parts}
+    assert (store, n) == ("sqlite", N)
+    assert by_name["disseminations"].bytes > by_name["disseminations_by_identifier"].bytes > 0
+    assert (by_name["records_by_datestamp"].table, by_name["records_by_datestamp"].kind) == ("records", "index")
+    assert [row[:2] for row in formats if row[0] == "oai_dc"] == [("oai_dc", N)]
+    assert "| sqlite | 500 | `disseminations_by_identifier` | disseminations | index |" in text
+

@@ -84,7 +84,7 @@ def test_unknown_test_config_key_fails_naming_it(instance):
 INVALID = [
     ("OAI_PAGE_SIZE", "0"), ("OAI_PAGE_SIZE", "-3"), ("OAI_PAGE_SIZE", "many"), ("OAI_PAGE_SIZE", "2.5"),
     ("OAI_PAGE_SIZE", "null"), ("OAI_REPOSITORY_IDENTIFIER", "bad id"), ("OAI_REPOSITORY_IDENTIFIER", "localhost"),
-    ("OAI_BASE_URL", "ftp://x"), ("OAI_BASE_URL", "http://x.org/oai?verb=Identify"), ("OAI_BASE_URL", "null"),
+    ("OAI_BASE_URL", "ftp://x"), ("OAI_BASE_URL", "http://x.org/oai?verb=Identify"),
     ("OAI_SECRET_KEY", "short"), ("OAI_ADMIN_EMAIL", "nobody"), ("OAI_DATABASE_URL", "mysql://db/oai"),
     ("OAI_SETS", '{"spec": "x"}'), ("OAI_SETS", '[{"spec": "x"}]'),
     ("OAI_HARVEST_SOURCES", '"https://a.example.org/oai"'), ("OAI_HARVEST_SOURCES", '["ftp://a.example.org"]'),
@@ -100,9 +100,9 @@ def test_invalid_environment_value_fails_naming_key(instance, monkeypatch, varia
 
 
 @pytest.mark.parametrize("line, key", [
-    ("PAGE_SIZE = 0", "PAGE_SIZE"), ("BASE_URL = None", "BASE_URL"), ("REPOSITORY_IDENTIFIER = 'a b'",
-                                                                     "REPOSITORY_IDENTIFIER"),
-], ids=["PAGE_SIZE=0", "BASE_URL=None", "REPOSITORY_IDENTIFIER=a b"])
+    ("PAGE_SIZE = 0", "PAGE_SIZE"), ("BASE_URL = 'ftp://x'", "BASE_URL"), ("REPOSITORY_IDENTIFIER = 'a b'",
+                                                                          "REPOSITORY_IDENTIFIER"),
+], ids=["PAGE_SIZE=0", "BASE_URL=ftp", "REPOSITORY_IDENTIFIER=a b"])
 def test_invalid_config_file_value_fails_naming_key(instance, line, key):
     (instance / "config.py").write_text(line + "\n")
     with pytest.raises(ConfigError, match=key):

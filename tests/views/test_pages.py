@@ -130,7 +130,7 @@ def test_landing_page_shows_the_article(seeded, client):
 def test_landing_page_links_every_format_and_getrecord(seeded, client):
     html = landing(client).get_data(as_text=True)
     for prefix in ("mods", "oai_dc"):
-        assert f'href="http://localhost/records/{LOCAL_ID}.{prefix}.xml"' in html
+        assert f'href="http://oai.example.org/records/{LOCAL_ID}.{prefix}.xml"' in html
         assert (f'href="http://oai.example.org/oai?verb=GetRecord&amp;metadataPrefix={prefix}'
                 f'&amp;identifier=oai%3Atest.example.org%3A{LOCAL_ID}"') in html
 
