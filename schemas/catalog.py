@@ -60,6 +60,14 @@ SCHEMA_FILES: tuple[SchemaFile, ...] = (
     SchemaFile("loc/xlink/xlink.xsd", "http://www.loc.gov/standards/xlink/xlink.xsd",
                "f1f5bb6003165cdd8f6c1fcc32f8fd1f965e1681010f3b9806d9460bcffa8a3c"),
     # The formats aggregators harvest: MARC 21 slim, DataCite kernel 4 with its OAI wrapper, OpenAIRE v4.
+    # ResourceSync (ANSI/NISO Z39.99) documents are sitemaps with rs: extensions.
+    SchemaFile("sitemaps/0.9/sitemap.xsd", "http://www.sitemaps.org/schemas/sitemap/0.9/sitemap.xsd",
+               "fbec77e84467050d5667394a57cc5cdfe1239d80aca1d61e9e0827173c3d9df9"),
+    SchemaFile("sitemaps/0.9/siteindex.xsd", "http://www.sitemaps.org/schemas/sitemap/0.9/siteindex.xsd",
+               "3f7322902a3d412691350b6ed8005f051205f02c5a1ee445d83ee8c890d328b9"),
+    SchemaFile("resourcesync/1.1/resourcesync.xsd", "http://www.openarchives.org/rs/1.1/resourcesync.xsd",
+               "e60e46a515ccaf3ef1c9a3a0492cddf1c4ff9fc481eaefb95639038dbfeaeab3",
+               aliases=("http://www.openarchives.org/rs/resourcesync.xsd",)),
     SchemaFile("loc/marcxml/MARC21slim.xsd",
                "http://www.loc.gov/standards/marcxml/schema/MARC21slim.xsd",
                "a71677e126e90a5aa415e6bf863adf6af36489b69f83c47ebf3a498c5f8fe6be"),
