@@ -11,133 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import unicodedata
-from typing import Iterable, NamedTuple, Optional, Protocol, Sequence
+from typing import Iterable, Optional, Sequence
 
 from metadata.record import Header, Record, Stored, header_xml
-from metadata.store.base import SCHEMA_VERSION, ListQuery, PutResult, SetInfo, StoreError, content_hash
+from metadata.store import schema
+from metadata.store.base import ListQuery, PutResult, SetInfo, content_hash
+from metadata.store.rows import Page, folded, header_of, json_of, record_bytes, search_text, stored_of
+from metadata.store.schema import INTEGRITY, Dialect
 
 NO_LIMIT = 2 ** 62
-
-
-class Page(NamedTuple):
-    rows: list[bytes]  # <record>s without their closing tag, or <header>s
-    last: Optional[tuple[str, str]]  # the keyset position of the last row
-    more: bool  # whether records follow
-METADATA_OPEN, METADATA_CLOSE = b"<metadata>", b"</metadata>"
-
-
-class Dialect(Protocol):
-    """What differs between databases, and nothing else."""
-
-    name: str
-    types: dict  # DDL words: blob, text (a bytewise-sorted key), json, bool, without_rowid, instr
-
-    def connection(self):
-        """A context manager giving a connection in autocommit mode."""
-
-    def write(self):
-        """A context manager giving a connection inside a transaction that holds the store's write lock."""
-
-    def now(self, conn) -> str:
-        """The store's clock, read inside a write (so datestamps follow commit order)."""
-
-    def sql(self, statement: str) -> str:
-        """The statement with '?' placeholders in this database's style."""
-
-    def executemany(self, conn, statement: str, rows: list) -> None: ...
-
-    def integrity(self, conn) -> list[str]:
-        """Problems the database's own consistency checks find."""
-
-    def close(self) -> None: ...
-
-
-# --- the schema, and the steps that bring each version to the next ------------------------------------
-
-SCHEMA_V1 = """
-CREATE TABLE IF NOT EXISTS records (identifier {text} PRIMARY KEY, datestamp {text} NOT NULL,
-    deleted {bool} NOT NULL DEFAULT {false}, set_specs text NOT NULL DEFAULT '', header {blob} NOT NULL,
-    content_hash text NOT NULL, summary {json} NOT NULL DEFAULT '{{}}', about {blob} NOT NULL DEFAULT {empty_blob});
-CREATE INDEX IF NOT EXISTS records_by_datestamp ON records (datestamp, identifier);
-CREATE TABLE IF NOT EXISTS disseminations (prefix {text} NOT NULL,
-    identifier {text} NOT NULL REFERENCES records (identifier) ON DELETE CASCADE,
-    datestamp {text} NOT NULL, xml {blob}, PRIMARY KEY (identifier, prefix));
-CREATE INDEX IF NOT EXISTS disseminations_by_datestamp ON disseminations (prefix, datestamp, identifier);
-CREATE TABLE IF NOT EXISTS memberships (set_spec {text} NOT NULL,
-    identifier {text} NOT NULL REFERENCES records (identifier) ON DELETE CASCADE,
-    datestamp {text} NOT NULL, PRIMARY KEY (identifier, set_spec)){without_rowid};
-CREATE INDEX IF NOT EXISTS memberships_by_datestamp ON memberships (set_spec, datestamp, identifier);
-CREATE TABLE IF NOT EXISTS sets (spec {text} PRIMARY KEY, name text NOT NULL, description text NOT NULL DEFAULT '')
-"""
-
-# Version 2: the dissemination row is the <record> to send, clustered by (prefix, datestamp, identifier);
-# records keep their first datestamp (created) and a folded text to search; each format its content hash.
-SCHEMA_V2 = """
-CREATE TABLE records_v2 (prefix {text} NOT NULL, datestamp {text} NOT NULL, identifier {text} NOT NULL,
-    header {blob} NOT NULL, record {blob} NOT NULL, metadata_start integer NOT NULL, metadata_end integer NOT NULL,
-    hash text NOT NULL, CONSTRAINT disseminations_by_position PRIMARY KEY (prefix, datestamp, identifier)){without_rowid};
-ALTER TABLE records ADD COLUMN created {text} NOT NULL DEFAULT '';
-ALTER TABLE records ADD COLUMN search text NOT NULL DEFAULT ''
-"""
-V2_CLEANUP = """
-DROP TABLE disseminations;
-ALTER TABLE records_v2 RENAME TO disseminations;
-CREATE INDEX disseminations_by_identifier ON disseminations (identifier, prefix);
-ALTER TABLE records DROP COLUMN header;
-ALTER TABLE records DROP COLUMN about;
-{summary_as_text}
-"""
-
-# What a sound store never contains; each query names the offending rows.
-INTEGRITY = [
-    "SELECT 'dissemination without a record: ' || d.prefix || ' ' || d.identifier FROM disseminations d"
-    " WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.identifier = d.identifier)",
-    "SELECT 'membership without a record: ' || m.set_spec || ' ' || m.identifier FROM memberships m"
-    " WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.identifier = m.identifier)",
-    "SELECT 'dissemination datestamp or deletion differs from its record: ' || d.prefix || ' ' || d.identifier"
-    " FROM disseminations d JOIN records r ON r.identifier = d.identifier"
-    " WHERE d.datestamp <> r.datestamp OR (r.deleted AND d.metadata_end > 0) OR (NOT r.deleted AND d.metadata_end = 0)",
-    "SELECT 'membership datestamp differs from its record: ' || m.set_spec || ' ' || m.identifier"
-    " FROM memberships m JOIN records r ON r.identifier = m.identifier WHERE m.datestamp <> r.datestamp",
-    "SELECT 'membership not among the record''s sets: ' || m.set_spec || ' ' || m.identifier"
-    " FROM memberships m JOIN records r ON r.identifier = m.identifier"
-    " WHERE {instr}(' ' || r.set_specs || ' ', ' ' || m.set_spec || ' ') = 0",
-]
-
-
-def folded(text: str) -> str:
-    """Text as search compares it on every database: case-folded, accents removed ('María' -> 'maria')."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def search_text(summary: dict) -> str:
-    return folded(" ".join([summary.get("title") or "", *(summary.get("creators") or [])]))
-
-
-def record_bytes(header: bytes, metadata: Optional[bytes], about: bytes) -> tuple[bytes, int, int]:
-    """A <record> as a response sends it, without its closing tag, and where its metadata lies in it (0, 0
-    for a tombstone, which is a header alone, §2.5.1)."""
-    if metadata is None:
-        return b"<record>" + header, 0, 0
-    start = len(b"<record>") + len(header) + len(METADATA_OPEN)
-    about_part = b"<about>" + about + b"</about>" if about else b""
-    return b"<record>" + header + METADATA_OPEN + metadata + METADATA_CLOSE + about_part, start, start + len(metadata)
-
-
-def _stored(header: Header, head: bytes, record: Optional[bytes], start: int = 0, end: int = 0) -> Stored:
-    if record is None:  # a header-only listing
-        return Stored(header, head, None, b"", None)
-    if not end:
-        return Stored(header, head, None, b"", record)
-    about = record[end + len(METADATA_CLOSE):]
-    return Stored(header, head, record[start:end], about[len(b"<about>"):-len(b"</about>")] if about else b"",
-                  record)
-
-
-def _header(identifier: str, datestamp: str, deleted, set_specs: str) -> Header:
-    return Header(identifier, datestamp, tuple(set_specs.split()) if set_specs else (), bool(deleted))
 
 
 class SQLStore:
@@ -153,60 +35,10 @@ class SQLStore:
         rows = self._all(statement, params)
         return rows[0] if rows else None
 
-    def _ddl(self, script: str) -> list[str]:
-        return [s.strip() for s in script.format(**self.dialect.types).split(";") if s.strip()]
-
     # --- schema -------------------------------------------------------------------------------------------
     def create_schema(self) -> None:
-        """Create the tables, or migrate them step by step to SCHEMA_VERSION in one transaction (the write
-        lock keeps app servers starting together from racing); refuse a newer database."""
-        with self.dialect.write() as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL)")
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEMA_VERSION:
-                raise StoreError(f"the database has schema version {version}, newer than this software's "
-                                 f"{SCHEMA_VERSION}: upgrade the software")
-            if version == 0:  # a new database: the current schema at once
-                version = self._create_current(conn)
-            if version == 1:
-                self._migrate_to_2(conn)
-            conn.execute(self.dialect.sql("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE"
-                                          " SET value = excluded.value"), (str(SCHEMA_VERSION),))
-
-    def _create_current(self, conn) -> int:
-        for statement in self._ddl(SCHEMA_V1):
-            conn.execute(statement)
-        self._migrate_to_2(conn)
-        return SCHEMA_VERSION
-
-    def _migrate_to_2(self, conn) -> None:
-        """Version 1 kept a dissemination's metadata and the record's header and about apart, joined on
-        every read; version 2 stores each <record> whole. Rows are copied a batch at a time through the same
-        code that writes them, so a migrated record is byte for byte what a new put would store."""
-        for statement in self._ddl(SCHEMA_V2):
-            conn.execute(statement)
-        conn.execute("UPDATE records SET created = datestamp")  # the first datestamp is not known: the oldest kept
-        after = ("", "")
-        while True:
-            rows = conn.execute(self.dialect.sql(
-                "SELECT d.prefix, d.identifier, d.datestamp, d.xml, r.header, r.about, r.deleted FROM disseminations d"
-                " JOIN records r ON r.identifier = d.identifier WHERE (d.identifier, d.prefix) > (?, ?)"
-                " ORDER BY d.identifier, d.prefix LIMIT 1000"), after).fetchall()
-            if not rows:
-                break
-            after = (rows[-1][1], rows[-1][0])
-            self.dialect.executemany(conn, "INSERT INTO records_v2 VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
-                (prefix, datestamp, identifier, bytes(head), *record_bytes(bytes(head), None if deleted else
-                                                                            bytes(xml), bytes(about)),
-                 "" if deleted else hashlib.sha256(bytes(xml)).hexdigest())
-                for prefix, identifier, datestamp, xml, head, about, deleted in rows])
-        for summary_row in conn.execute("SELECT identifier, summary FROM records").fetchall():
-            summary = summary_row[1] if isinstance(summary_row[1], dict) else json.loads(summary_row[1] or "{}")
-            conn.execute(self.dialect.sql("UPDATE records SET search = ? WHERE identifier = ?"),
-                         (search_text(summary), summary_row[0]))
-        for statement in self._ddl(V2_CLEANUP):
-            conn.execute(statement)
+        """Create the tables, or migrate them to the current version (metadata/store/schema.py)."""
+        schema.create_schema(self.dialect)
 
     def schema_version(self) -> Optional[int]:
         try:
@@ -228,7 +60,6 @@ class SQLStore:
         records = list({r.identifier: r for r in records}.values())
         if not records:
             return []
-        sql = self.dialect.sql
         with self.dialect.write() as conn:
             now = self.dialect.now(conn)
             existing = self._existing(conn, [r.identifier for r in records])
@@ -287,9 +118,9 @@ class SQLStore:
             if row is None:
                 return None
             if row[0]:
-                return _header(identifier, row[2], True, row[1])
+                return header_of(identifier, row[2], True, row[1])
             now = self.dialect.now(conn)
-            tombstone = _header(identifier, now, True, row[1])
+            tombstone = header_of(identifier, now, True, row[1])
             head = header_xml(tombstone)
             prefixes = [r[0] for r in conn.execute(sql("SELECT prefix FROM disseminations WHERE identifier = ?"),
                                                    (identifier,)).fetchall()]
@@ -311,14 +142,14 @@ class SQLStore:
     def header(self, identifier: str) -> Optional[Header]:
         row = self._one("SELECT identifier, datestamp, deleted, set_specs FROM records WHERE identifier = ?",
                         (identifier,))
-        return _header(*row) if row else None
+        return header_of(*row) if row else None
 
     def get(self, identifier: str, prefix: str) -> Optional[Stored]:
         row = self._one(
             "SELECT r.identifier, r.datestamp, r.deleted, r.set_specs, d.header, d.record, d.metadata_start,"
             " d.metadata_end FROM disseminations d JOIN records r ON r.identifier = d.identifier"
             " WHERE d.identifier = ? AND d.prefix = ?", (identifier, prefix))
-        return _stored(_header(*row[:4]), bytes(row[4]), bytes(row[5]), row[6], row[7]) if row else None
+        return stored_of(header_of(*row[:4]), bytes(row[4]), bytes(row[5]), row[6], row[7]) if row else None
 
     def formats_of(self, identifier: str) -> Optional[list[str]]:
         rows = self._all("SELECT prefix FROM disseminations WHERE identifier = ? ORDER BY prefix", (identifier,))
@@ -390,8 +221,8 @@ class SQLStore:
             ", k.record, k.metadata_start, k.metadata_end" if with_metadata else "")
         rows = self._all(f"SELECT {columns}{where}{order} LIMIT ?", [*params, limit])
         if not with_metadata:
-            return [Stored(_header(*row[:4]), bytes(row[4]), None) for row in rows]
-        return [_stored(_header(*row[:4]), bytes(row[4]), bytes(row[5]), row[6], row[7]) for row in rows]
+            return [Stored(header_of(*row[:4]), bytes(row[4]), None) for row in rows]
+        return [stored_of(header_of(*row[:4]), bytes(row[4]), bytes(row[5]), row[6], row[7]) for row in rows]
 
     def _counting(self, query: ListQuery) -> tuple[str, list]:
         """completeListSize from an index range alone."""
@@ -416,11 +247,11 @@ class SQLStore:
         pattern = "%" + folded(search).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = self._all("SELECT identifier, datestamp, deleted, set_specs, summary FROM records WHERE NOT deleted"
                          " AND search LIKE ? ESCAPE '\\' ORDER BY datestamp DESC, identifier LIMIT ?", (pattern, limit))
-        return [(_header(*row[:4]), _json(row[4])) for row in rows]
+        return [(header_of(*row[:4]), json_of(row[4])) for row in rows]
 
     def summary(self, identifier: str) -> Optional[dict]:
         row = self._one("SELECT summary FROM records WHERE identifier = ? AND NOT deleted", (identifier,))
-        return _json(row[0]) if row else None
+        return json_of(row[0]) if row else None
 
     def record_count(self) -> int:
         return self._one("SELECT count(*) FROM records WHERE NOT deleted")[0]
@@ -436,5 +267,3 @@ class SQLStore:
         self.dialect.close()
 
 
-def _json(value) -> dict:
-    return value if isinstance(value, dict) else json.loads(value)

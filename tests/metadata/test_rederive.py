@@ -9,7 +9,6 @@ import pytest
 from metadata.formats import standard_formats
 from metadata.pipeline import Pipeline
 from metadata.rederive import rederive
-from metadata.store import ListQuery
 from tests.conftest import StoreClock
 from tests.metadata.test_harvest_in import NS, response
 from tests.metadata.test_validate import mods

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sqlite3
 
-import pytest
 
 from metadata.record import Header, header_xml
 from metadata.store import ListQuery, open_store

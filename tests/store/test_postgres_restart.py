@@ -24,7 +24,6 @@ def end_every_connection_but_mine(database_url: str) -> int:
 @pytest.fixture
 def pg_app(tmp_path, schema_dir, postgres_database):
     from tests.conftest import _postgres_schema_url
-    from provider.app import SEED
 
     url, _ = _postgres_schema_url(postgres_database)
     app = make_app(tmp_path / "instance", url, schema_dir, PAGE_SIZE=1)
