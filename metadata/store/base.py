@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Optional, Protocol, Sequence
+from typing import Iterable, Iterator, NamedTuple, Optional, Protocol, Sequence
 
 from metadata.record import Header, Record, Stored
 
@@ -34,6 +34,29 @@ class PutResult:
     identifier: str
     datestamp: str
     status: str  # 'created', 'updated' or 'unchanged'
+
+
+class Entry(NamedTuple):
+    """One line of a ResourceSync list or a sitemap: a record's dissemination in one format, or a record."""
+
+    datestamp: str
+    identifier: str
+    prefix: str  # '' in a listing of records
+    created: str  # the record's first datestamp; '' in a listing of resources
+    metadata: Optional[bytes]  # what the download sends after its declaration; None for a tombstone or a record
+
+
+# What entries() lists, each in the order of its own keyset (a position is the tuple of those keys):
+RESOURCES = "resources"  # live disseminations by (prefix, datestamp, identifier), the store's own order
+CHANGES = "changes"  # every dissemination, tombstones too, by (datestamp, identifier, prefix): time order
+PAGES = "pages"  # live records by (datestamp, identifier)
+KEYSETS = {RESOURCES: ("prefix", "datestamp", "identifier"), CHANGES: ("datestamp", "identifier", "prefix"),
+           PAGES: ("datestamp", "identifier")}
+
+
+def position(kind: str, entry: Entry) -> tuple:
+    """The entry's keyset position in a listing of kind."""
+    return tuple(getattr(entry, key) for key in KEYSETS[kind])
 
 
 @dataclass(frozen=True)
@@ -89,6 +112,15 @@ class Store(Protocol):
 
     def count(self, query: ListQuery) -> int: ...
 
+    def entries(self, kind: str, after: Optional[tuple], through: Optional[tuple], limit: int,
+                from_: Optional[str] = None, until: Optional[str] = None) -> list[Entry]:
+        """Up to limit entries of kind (RESOURCES, CHANGES, PAGES) after the position and up to through,
+        datestamps within the inclusive bounds."""
+
+    def splits(self, kind: str, every: int, from_: Optional[str] = None, until: Optional[str] = None) -> list[tuple]:
+        """Where to cut the listing into documents of at most every entries: the position of each every-th
+        entry but the last entry."""
+
     def sets(self, after: Optional[str] = None, limit: Optional[int] = None) -> list[SetInfo]:
         """Sets ordered by spec, after the given spec."""
 
@@ -110,6 +142,17 @@ class Store(Protocol):
         """Problems found by the database's own consistency check; empty when sound."""
 
     def close(self) -> None: ...
+
+
+def iter_entries(store: Store, kind: str, after: Optional[tuple], through: Optional[tuple], from_: Optional[str] = None,
+                 until: Optional[str] = None, page: int = 1000) -> Iterator[Entry]:
+    """Every entry of kind after the position and up to through, a keyset page at a time."""
+    while True:
+        rows = store.entries(kind, after, through, page, from_, until)
+        yield from rows
+        if len(rows) < page:
+            return
+        after = position(kind, rows[-1])
 
 
 def iter_all(store: Store, query: ListQuery, page: int = 1000) -> Iterator[Stored]:

@@ -15,11 +15,25 @@ from typing import Iterable, Optional, Sequence
 
 from metadata.record import Header, Record, Stored, header_xml
 from metadata.store import schema
-from metadata.store.base import ListQuery, PutResult, SetInfo, content_hash
+from metadata.store.base import (CHANGES, PAGES, RESOURCES, Entry, ListQuery, PutResult, SetInfo,
+                                 content_hash)
 from metadata.store.rows import Page, folded, header_of, json_of, record_bytes, search_text, stored_of
 from metadata.store.schema import INTEGRITY, Dialect
 
 NO_LIMIT = 2 ** 62
+
+# What entries() lists: FROM and WHERE, the keyset's columns, and the columns of an Entry (the metadata cut out
+# of the stored <record> by the database).
+METADATA = "substr(k.record, k.metadata_start + 1, k.metadata_end - k.metadata_start)"
+ENTRIES = {
+    RESOURCES: (" FROM disseminations k WHERE k.metadata_end > 0", ("k.prefix", "k.datestamp", "k.identifier"),
+                f"k.datestamp, k.identifier, k.prefix, '', {METADATA}"),
+    CHANGES: (" FROM records r JOIN disseminations k ON k.identifier = r.identifier WHERE 1 = 1",
+              ("r.datestamp", "r.identifier", "k.prefix"),
+              f"r.datestamp, r.identifier, k.prefix, r.created, CASE WHEN k.metadata_end > 0 THEN {METADATA} END"),
+    PAGES: (" FROM records r WHERE NOT r.deleted", ("r.datestamp", "r.identifier"),
+            "r.datestamp, r.identifier, '', r.created, NULL"),
+}
 
 
 class SQLStore:
@@ -233,6 +247,49 @@ class SQLStore:
         statement, params = self._counting(query)
         with self.dialect.connection() as conn:
             return conn.execute(statement, params).fetchone()[0]
+
+    @staticmethod
+    def _entries_where(kind: str, after: Optional[tuple], through: Optional[tuple], from_: Optional[str],
+                       until: Optional[str]) -> tuple[str, str, list]:
+        """FROM and WHERE of a listing of entries, and its keyset. A position compares as a row value; when the
+        keyset's last column is in another table, its first two are compared apart too, so the range over
+        records_by_datestamp starts right at the position."""
+        sql, keys, _ = ENTRIES[kind]
+        params: list = []
+        datestamp = next(k for k in keys if k.endswith(".datestamp"))
+        for bound, value in ((">=", from_), ("<=", until)):
+            if value is not None:
+                sql += f" AND {datestamp} {bound} ?"
+                params.append(value)
+        for bound, position in ((">", after), ("<=", through)):
+            if position is not None:
+                if kind == CHANGES:
+                    sql += f" AND ({keys[0]}, {keys[1]}) {bound[0]}= (?, ?)"
+                    params.extend(position[:2])
+                sql += f" AND ({', '.join(keys)}) {bound} ({', '.join('?' * len(keys))})"
+                params.extend(position)
+        return sql, ", ".join(keys), params
+
+    def entries(self, kind: str, after: Optional[tuple], through: Optional[tuple], limit: int,
+                from_: Optional[str] = None, until: Optional[str] = None) -> list[Entry]:
+        """Up to limit entries of kind after the position and up to through (positions in the kind's keyset),
+        datestamps within the inclusive bounds: what ResourceSync lists and sitemaps say of each."""
+        where, keys, params = self._entries_where(kind, after, through, from_, until)
+        rows = self._all(f"SELECT {ENTRIES[kind][2]}{where} ORDER BY {keys} LIMIT ?", [*params, limit])
+        return list(map(Entry._make, rows))  # blobs come as bytes from both drivers
+
+    def splits(self, kind: str, every: int, from_: Optional[str] = None, until: Optional[str] = None) -> list[tuple]:
+        """Where to cut a listing into documents of at most every entries: the position of each every-th
+        entry but the last, numbered in one pass over the keyset's index."""
+        where, keys, params = self._entries_where(kind, None, None, from_, until)
+        names = [f"c{i}" for i in range(len(ENTRIES[kind][1]))]
+        columns = ", ".join(f"{key} AS {name}" for key, name in zip(ENTRIES[kind][1], names))
+        rows = self._all(f"SELECT {', '.join(names)} FROM (SELECT {columns}, row_number() OVER (ORDER BY {keys})"
+                         f" AS n{where}) numbered WHERE n % ? = 0 ORDER BY n", [*params, every])
+        positions = [tuple(row) for row in rows]
+        if positions and not self.entries(kind, positions[-1], None, 1, from_, until):
+            positions.pop()
+        return positions
 
     def sets(self, after: Optional[str] = None, limit: Optional[int] = None) -> list[SetInfo]:
         rows = self._all("SELECT spec, name, description FROM sets WHERE spec > ? ORDER BY spec LIMIT ?",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from provider.views import api, downloads, limits, oai, pages, safety
+from provider.views import api, downloads, limits, oai, pages, resourcesync, safety, signposting
 
 
 def register(app: Flask) -> None:
@@ -12,4 +12,6 @@ def register(app: Flask) -> None:
     api.init_app(app)
     safety.init_app(app)
     downloads.init_app(app)
+    signposting.init_app(app)  # Link headers on pages and downloads, linkset documents
     pages.init_app(app)  # home, landing pages, error pages, the OAI stylesheet
+    resourcesync.init_app(app)  # ResourceSync 1.1, /sitemap.xml and /robots.txt

@@ -22,7 +22,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException
 
 from metadata.validate import InvalidRecord
 from provider.api_tokens import TokenError, TokenRegistry
@@ -67,13 +66,6 @@ def require_token() -> Response | None:
         return _refuse(403, "the bearer token is not valid")
     g.api_client = name
     return None
-
-
-@blueprint.errorhandler(HTTPException)
-def http_error(exc: HTTPException) -> Response:
-    if exc.code is not None and exc.code >= 500:
-        return exc
-    return _refuse(exc.code or 400, exc.name, [exc.description or ""])
 
 
 def _invalid(message: str) -> Response:

@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, request
 from werkzeug.routing import BaseConverter
 
 from metadata.store.base import ListQuery
-from provider.views import urls
+from provider.views import signposting, urls
 from provider.views.export import document, gzipped
 
 blueprint = Blueprint("downloads", __name__)
@@ -64,7 +64,8 @@ def _download_name(local_id: str, prefix: str) -> str:
 
 @blueprint.get("/records/<path:local_id>.<format_prefix:prefix>.xml")
 def record_file(local_id: str, prefix: str) -> Response:
-    return xml_response(identifier_of(local_id), prefix, _download_name(local_id, prefix))
+    return signposting.sign(xml_response(identifier_of(local_id), prefix, _download_name(local_id, prefix)),
+                            local_id, prefix)
 
 
 @blueprint.get("/download/<prefix>.xml.gz")

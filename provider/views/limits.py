@@ -21,8 +21,7 @@ from typing import Callable, Optional
 from flask import Flask, Response, current_app, request
 
 from provider.oai.errors import BadArgument
-from provider.oai.verbs import error_response, utc_now
-from provider.views import urls
+from provider.views import oai
 
 OAI_ENDPOINT = "oai.endpoint"
 
@@ -85,7 +84,4 @@ def limit_arguments() -> Optional[Response]:
     limit = current_app.config["MAX_ARGUMENTS_LENGTH"]
     if sum(len(name) + len(value) for name, value in args.items(multi=True)) <= limit:
         return None
-    problem = BadArgument(f"the request's arguments are longer than {limit} characters together")
-    chunks = error_response(problem, {}, urls.repository(), utc_now(),
-                            current_app.extensions.get("oai_stylesheet"))
-    return Response(chunks, content_type="text/xml; charset=utf-8")
+    return oai.error(BadArgument(f"the request's arguments are longer than {limit} characters together"))

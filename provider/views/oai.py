@@ -1,23 +1,36 @@
 """The /oai endpoint: request arguments in (GET query or POST form, §3.1.1), streamed bytes out.
 
-Compression (§3.1.3) follows Accept-Encoding: gzip or deflate, announced in Identify.
+Every answer on /oai leaves through answer(): the endpoint's, the argument limit's (provider/views/limits.py)
+and HTTP errors on /oai (provider/views/safety.py). So every one is negotiated, compressed and Vary-ed alike:
+- Representation: the protocol's XML, byte for byte, unless the client prefers HTML the way a browser does
+  (wants_html); then the same response is shown as a page built on the server (provider/views/oai_page.py),
+  since browsers are dropping XSLT and Chromium already marks pages that use it.
+- Compression (§3.1.3) follows Accept-Encoding: gzip or deflate, announced in Identify.
 """
 from __future__ import annotations
 
 import zlib
-from typing import Iterator
+from typing import Iterable, Iterator, Optional
 
 from flask import Blueprint, Response, current_app, request
 
-from provider.oai.verbs import respond
-from provider.views import urls
+from provider.oai.errors import OAIError
+from provider.oai.verbs import error_response, respond, utc_now
+from provider.views import oai_page, urls
 
 blueprint = Blueprint("oai", __name__)
+PATH = "/oai"
 CONTENT_TYPE = "text/xml; charset=utf-8"
+HTML_TYPE = "text/html; charset=utf-8"
 ENCODINGS = {"gzip": 31, "deflate": 15}  # zlib wbits: gzip container, zlib (HTTP "deflate") container
+VARY = "Accept-Encoding, Accept"
+XML_TYPES = ("text/xml", "application/xml")
+# What a client names when it weighs HTML against XML. Every browser's Accept for a page names them
+# ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"); a harvester's does not.
+COMPARED_WITH_HTML = frozenset(XML_TYPES + ("application/xhtml+xml",))
 
 
-def _compressed(chunks: Iterator[bytes], wbits: int) -> Iterator[bytes]:
+def _compressed(chunks: Iterable[bytes], wbits: int) -> Iterator[bytes]:
     compressor = zlib.compressobj(6, zlib.DEFLATED, wbits)
     for chunk in chunks:
         data = compressor.compress(chunk)
@@ -34,13 +47,46 @@ def _encoding() -> str | None:
     return None
 
 
-@blueprint.route("/oai", methods=["GET", "POST"])
-def endpoint() -> Response:
-    args = (request.form if request.method == "POST" else request.args).to_dict(flat=False)
-    chunks = respond(args, urls.repository(), current_app.extensions.get("oai_stylesheet"))
-    headers = {"Vary": "Accept-Encoding"}
+def wants_html() -> bool:
+    """True when the client ranks text/html above every XML type and named XML or XHTML while doing so, as a
+    browser does. Nothing else gets a page: no Accept, */*, text/xml, application/xml, a tie, or a library's
+    default that never mentions XML (Java's HttpURLConnection sends "text/html, image/gif, image/jpeg, *;
+    q=.2, */*; q=.2", which harvesters built on it send unchanged and which werkzeug reads as HTML only)."""
+    accept = request.accept_mimetypes
+    if not COMPARED_WITH_HTML & {value for value, _ in accept}:
+        return False
+    return accept["text/html"] > max(accept[kind] for kind in XML_TYPES)
+
+
+def stylesheet() -> Optional[str]:
+    return current_app.extensions.get("oai_stylesheet")
+
+
+def encoded(chunks: Iterable[bytes], content_type: str, status: int = 200,
+            headers: Optional[dict] = None) -> Response:
+    """The bytes as sent on /oai: compressed when the client asks, and Vary-ed on what chose them."""
+    headers = {**(headers or {}), "Vary": VARY}
     encoding = _encoding()
     if encoding:
         chunks = _compressed(chunks, ENCODINGS[encoding])
         headers["Content-Encoding"] = encoding
-    return Response(chunks, content_type=CONTENT_TYPE, headers=headers)
+    return Response(chunks, status=status, content_type=content_type, headers=headers)
+
+
+def answer(chunks: Iterator[bytes], status: int = 200, headers: Optional[dict] = None) -> Response:
+    """An OAI-PMH response document: streamed as it is, or for a browser its page."""
+    if wants_html():
+        page = oai_page.render(b"".join(chunks), urls.repository())
+        return encoded([page.encode("utf-8")], HTML_TYPE, status, headers)
+    return encoded(chunks, CONTENT_TYPE, status, headers)
+
+
+def error(problem: OAIError, status: int = 200, headers: Optional[dict] = None) -> Response:
+    """§3.6 errors for a request refused before its verb ran (no request echo: the codes used are badArgument)."""
+    return answer(error_response(problem, {}, urls.repository(), utc_now(), stylesheet()), status, headers)
+
+
+@blueprint.route(PATH, methods=["GET", "POST"])
+def endpoint() -> Response:
+    args = (request.form if request.method == "POST" else request.args).to_dict(flat=False)
+    return answer(respond(args, urls.repository(), stylesheet()))

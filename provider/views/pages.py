@@ -1,6 +1,6 @@
 """Pages for people: the home page (description, examples, search, bulk downloads) and record landing pages
-with citation metadata, negotiated against MODS and XML by Accept; the HTML error pages; the security headers
-of these pages. Record text is untrusted: templates autoescape, and no page runs a script."""
+with citation metadata, negotiated against MODS and XML by Accept. Record text is untrusted: templates
+autoescape, and no page runs a script (errors and security headers: provider/views/safety.py)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -8,9 +8,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template, request, url_for
 from markupsafe import Markup
-from werkzeug.exceptions import HTTPException
 
-from provider.views import citation, urls
+from provider.views import citation, signposting, urls
 from provider.views.downloads import identifier_of, xml_response
 from provider.views.landing import facts_of
 
@@ -18,9 +17,6 @@ blueprint = Blueprint("pages", __name__, template_folder="templates", static_fol
                       static_url_path="/assets")
 SEARCH_LIMIT = 50
 SETS_SHOWN = 30
-# Records are untrusted text: nothing on these pages runs a script, so none may run (the JSON-LD block is data).
-CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-       "frame-ancestors 'none'")
 NEGOTIABLE = ["text/html", "application/xhtml+xml", "application/mods+xml", "application/xml", "text/xml"]
 
 
@@ -108,7 +104,7 @@ def record(local_id: str) -> Response:
     else:
         response = Response(_landing_page(identifier, local_id, header, master, prefixes))
     response.vary.add("Accept")
-    return response
+    return signposting.sign(response, local_id)
 
 
 def _landing_page(identifier: str, local_id: str, header, master: str, prefixes: list[str]) -> str:
@@ -125,24 +121,9 @@ def _landing_page(identifier: str, local_id: str, header, master: str, prefixes:
         json_ld=Markup(citation.json_ld(display, page_url, downloads, current_app.extensions["formats"])))
 
 
-@blueprint.app_errorhandler(HTTPException)
-def error_page(error: HTTPException):
-    """Every HTTP error outside /oai and the API as a short page (an OAI-PMH error is a 200 response, §3.6)."""
-    if error.code is None or error.code < 400:
-        return error
-    response = Response(render_template("error.html", error=error), status=error.code)
-    if error.code == 405 and error.valid_methods:
-        response.headers["Allow"] = ", ".join(error.valid_methods)
-    return harden(response)
-
-
 @blueprint.after_request
-def harden(response: Response) -> Response:
-    """Security headers of these pages, set here rather than by default because they are stricter."""
-    response.headers["X-Content-Type-Options"] = "nosniff"
+def stylesheet_type(response: Response) -> Response:
+    """oai2.xsl as an XML type, not left to the host's mime.types: browsers apply only XML stylesheets."""
     if request.endpoint == "pages.static" and request.path.endswith(".xsl"):
-        response.mimetype = "application/xslt+xml"  # not left to the host's mime.types: browsers need an XML type
-    if response.mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["Referrer-Policy"] = "same-origin"
+        response.mimetype = "application/xslt+xml"
     return response

@@ -13,7 +13,7 @@ import pytest
 
 from metadata.record import Record, header_xml
 from metadata.store import ListQuery, SetInfo, StoreError, open_store
-from metadata.store.base import SCHEMA_VERSION, iter_all
+from metadata.store.base import CHANGES, PAGES, RESOURCES, SCHEMA_VERSION, iter_all, iter_entries, position
 from tests.conftest import StoreClock
 
 DATESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z")
@@ -399,3 +399,62 @@ def test_a_page_is_the_stored_record_bytes(store, clock):
     assert page.last == ("2024-05-01T10:00:00Z", "oai:t:1") and page.more
     headers = store.page(ListQuery("oai_dc"), page.last, 5, with_metadata=False)
     assert headers.rows == [header_xml(store.header("oai:t:2"))] and not headers.more
+
+
+# --- entries: what ResourceSync lists and sitemaps read (provider/views/resourcesync.py, sitemaps.py) ------
+
+def _history(store, clock) -> None:
+    """t:1 created at :00 and updated at :01, t:2 created at :00 (oai_dc only) and deleted at :02, t:3 at :03."""
+    clock.set(0)
+    store.put([record("oai:t:1"), record("oai:t:2", formats={"oai_dc": b"<dc>2</dc>"})])
+    clock.set(1)
+    store.put([record("oai:t:1", formats={"oai_dc": b"<dc>1</dc>", "mods": b"<mods/>"})])
+    clock.set(2)
+    store.delete("oai:t:2")
+    clock.set(3)
+    store.put([record("oai:t:3")])
+
+
+def test_entries_list_live_resources_by_format_then_position(store, clock):
+    _history(store, clock)
+    entries = store.entries(RESOURCES, None, None, 100)
+    assert [(e.prefix, e.identifier, e.datestamp) for e in entries] == [
+        ("mods", "oai:t:1", "2024-05-01T10:01:00Z"), ("mods", "oai:t:3", "2024-05-01T10:03:00Z"),
+        ("oai_dc", "oai:t:1", "2024-05-01T10:01:00Z"), ("oai_dc", "oai:t:3", "2024-05-01T10:03:00Z")]
+    assert [e.metadata for e in entries] == [b"<mods/>", b"<mods/>", b"<dc>1</dc>", b"<dc/>"]
+
+
+def test_entries_list_changes_in_time_order_with_first_datestamps_and_tombstones(store, clock):
+    _history(store, clock)
+    entries = store.entries(CHANGES, None, None, 100)
+    assert [(e.datestamp[-6:-1], e.identifier, e.prefix, e.created[-6:-1], e.metadata) for e in entries] == [
+        ("01:00", "oai:t:1", "mods", "00:00", b"<mods/>"), ("01:00", "oai:t:1", "oai_dc", "00:00", b"<dc>1</dc>"),
+        ("02:00", "oai:t:2", "oai_dc", "00:00", None),
+        ("03:00", "oai:t:3", "mods", "03:00", b"<mods/>"), ("03:00", "oai:t:3", "oai_dc", "03:00", b"<dc/>")]
+    assert [e.identifier for e in store.entries(PAGES, None, None, 100)] == ["oai:t:1", "oai:t:3"]
+
+
+@pytest.mark.parametrize("kind", [RESOURCES, CHANGES, PAGES])
+def test_entries_page_by_keyset_between_positions_and_within_datestamps(store, clock, kind):
+    _history(store, clock)
+    every = store.entries(kind, None, None, 100)
+    assert list(iter_entries(store, kind, None, None, page=1)) == every
+    first, last = position(kind, every[0]), position(kind, every[-2])
+    assert store.entries(kind, first, last, 100) == every[1:-1]
+    assert store.entries(kind, first, None, 1) == every[1:2]
+    inside = [e for e in every if "2024-05-01T10:01:00Z" <= e.datestamp <= "2024-05-01T10:02:00Z"]
+    assert store.entries(kind, None, None, 100, "2024-05-01T10:01:00Z", "2024-05-01T10:02:00Z") == inside
+
+
+@pytest.mark.parametrize("kind", [RESOURCES, CHANGES, PAGES])
+def test_splits_cut_a_listing_after_every_nth_entry_but_the_last(store, clock, kind):
+    clock.set(0)
+    store.put([record(f"oai:t:{i}") for i in range(5)])
+    every = store.entries(kind, None, None, 100)
+    for n in (1, 2, 3, len(every), len(every) + 1):
+        cuts = store.splits(kind, n)
+        assert cuts == [position(kind, e) for e in every[n - 1:len(every) - 1:n]], n
+        bounds = [None, *cuts, None]
+        parts = [store.entries(kind, bounds[i], bounds[i + 1], 100) for i in range(len(bounds) - 1)]
+        assert [e for part in parts for e in part] == every and all(0 < len(part) <= n for part in parts)
+    assert store.splits(kind, 2, until="2023-01-01T00:00:00Z") == []

@@ -1,14 +1,16 @@
 """The pages in a real browser (issue 6): the app on a loopback port, Debian's headless Chromium driven by
 Playwright. The seed's title and authors must be visible on the home page, on its landing page and on the
-ListRecords response, which the browser itself renders through oai2.xsl. Screenshots go to test-artifacts/."""
+ListRecords response, which the server renders as HTML for a browser: Chromium overlays every page it renders
+with XSLT with a red "This site uses XSLT; that functionality is being removed" banner, and none of ours may
+show it. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from provider.app import SEED
+from tests.conftest import make_app, serving
 from tests.views.conftest import settle
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -16,6 +18,10 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 TITLE = "Latin American social medicine across borders"
+XSLT_BANNER = "uses XSLT"  # Chromium's notice, in the shadow DOM of an <xslt-warning-banner> it adds to the page
+ALL_TEXT = """() => [document.documentElement.textContent,
+                     ...Array.from(document.querySelectorAll("*"), e => e.shadowRoot ? e.shadowRoot.textContent : "")
+                    ].join(" ")"""  # the page's text and its shadow roots'
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
@@ -26,12 +32,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
 def server(seeded):
     """The seeded app served on a free loopback port for the duration of a test."""
     settle(seeded)
-    httpd = make_server("127.0.0.1", 0, seeded, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(10)
+    with serving(seeded) as url:
+        yield url
 
 
 @pytest.fixture
@@ -63,14 +65,64 @@ def test_seed_is_visible_in_chromium(server, browser, viewport, name, path, auth
     for author in authors:
         assert author in text
     if name == "oai-listrecords":
-        # Rendered by the browser through the stylesheet, not shown as an XML tree.
+        # A page built on the server, not an XML tree and not the browser's XSLT.
+        assert response.headers["content-type"] == "text/html; charset=utf-8"
         assert page.locator("article.oai-record").count() == 1
         assert page.title() == "OAI-PMH ListRecords"
-        # Chromium 140+ overlays its own notice that it is phasing XSLT out; it is not part of the page.
-        page.evaluate("document.querySelectorAll('xslt-warning-banner').forEach(b => b.remove())")
+    assert_no_xslt_banner(page)
     assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui"), \
         "the stylesheet is loaded"
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), "no sideways scrolling"
     assert not [e for e in errors if "Content Security Policy" in e], errors
     page.screenshot(path=str(ARTIFACTS / f"{name}-{viewport}.png"), full_page=True)
+    page.close()
+
+
+def assert_no_xslt_banner(page) -> None:
+    assert page.locator("xslt-warning-banner").count() == 0
+    assert XSLT_BANNER not in page.evaluate(ALL_TEXT)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_oai_pages_follow_resumption_tokens_in_chromium(tmp_path, database_url, schema_dir, browser):
+    """Next page → is a plain link: the browser's next request carries its own Accept, so it gets a page too."""
+    app = make_app(tmp_path / "paged", database_url, schema_dir, PAGE_SIZE=1)
+    mods = (SEED / "birn-muntaner-2018.mods.xml").read_bytes()
+    try:
+        for local in ("a-1", "a-2"):
+            app.extensions["store"].put(app.extensions["pipeline"].prepare(mods, "test", local))
+        settle(app)
+        with serving(app) as url:
+            page = browser.new_page()
+            page.goto(url + "/oai?verb=ListRecords&metadataPrefix=mods")
+            shown = [page.locator("article.oai-record .oai-header code").inner_text()]
+            assert "1–1 of 2" in page.inner_text("nav.oai-pager")
+            page.click("text=Next page")
+            page.wait_for_load_state("load")
+            assert "resumptionToken=" in page.url
+            shown.append(page.locator("article.oai-record .oai-header code").inner_text())
+            assert sorted(shown) == ["oai:test.example.org:a-1", "oai:test.example.org:a-2"]
+            pager = page.inner_text("nav.oai-pager")
+            assert "2–2 of 2" in pager and "End of the list" in pager
+            assert TITLE in page.inner_text("article.oai-record h3")
+            assert_no_xslt_banner(page)
+            page.close()
+    finally:
+        app.extensions["store"].close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_chromium_marks_the_xml_view_it_renders_with_xslt(server, browser):
+    """The check above can see the banner: the same response asked for as XML is styled by oai2.xsl, which
+    Chromium then marks. (Kept: the XML keeps its <?xml-stylesheet?> instruction for clients that ask for it.)"""
+    page = browser.new_page()
+    page.route("**/oai?*",
+               lambda route: route.continue_(headers={**route.request.headers, "accept": "application/xml"}))
+    response = page.goto(server + "/oai?verb=ListRecords&metadataPrefix=oai_dc")
+    page.wait_for_load_state("load")
+    assert response.headers["content-type"] == "text/xml; charset=utf-8"
+    if page.locator("article.oai-record").count() == 0:
+        pytest.skip("this Chromium no longer applies XSLT at all")
+    assert page.locator("xslt-warning-banner").count() == 1
+    assert XSLT_BANNER in page.evaluate(ALL_TEXT)
     page.close()

@@ -1,8 +1,10 @@
 <?xml version="1.0" encoding="UTF-8"?>
 <!--
-  Renders an OAI-PMH 2.0 response as an HTML page for people who open the endpoint in a browser: every verb,
-  errors, oai_dc and MODS records, and a link to the next page by resumptionToken. XSLT 1.0, so that browsers
-  can apply it themselves; harvesters ignore the processing instruction that points here.
+  Renders an OAI-PMH 2.0 response as an HTML page: every verb, errors, oai_dc and MODS records, and a link to
+  the next page by resumptionToken. XSLT 1.0, so that browsers can apply it themselves; harvesters ignore the
+  processing instruction that points here. A browser opening /oai no longer needs it: it prefers HTML, so the
+  server sends the same view built by templates/oai.html (browsers are dropping XSLT). This stays for a client
+  that asks for the XML and can still apply XSLT; tests/views/test_stylesheet.py keeps the two views alike.
 
   Links are relative to the response's own URL (/oai): "?verb=..." stays on the endpoint, "./" is the home
   page, "records/<local id>" a landing page, "assets/style.css" the stylesheet shared with the other pages.
