@@ -1,6 +1,7 @@
 """The OAI record model: what ingest hands the store and what the store hands the protocol."""
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -49,6 +50,14 @@ class Record:
     # record harvested again as it was keeps its datestamp. None: compare `about` itself.
     stable_about: Optional[bytes] = None
     deleted: bool = False  # a harvested record its source has deleted: no formats, a tombstone here if held
+
+
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'  # what a per-record download sends first
+
+
+def download_hash(metadata: bytes) -> str:
+    """sha256 (hex) of a per-record download: the declaration, then the metadata (ResourceSync's rs:md hash)."""
+    return hashlib.sha256(XML_DECLARATION + metadata).hexdigest()
 
 
 def serialize(element: etree._Element) -> bytes:

@@ -43,7 +43,8 @@ class Entry(NamedTuple):
     identifier: str
     prefix: str  # '' in a listing of records
     created: str  # the record's first datestamp; '' in a listing of resources
-    metadata: Optional[bytes]  # what the download sends after its declaration; None for a tombstone or a record
+    hash: Optional[str]  # sha256 (hex) of the download's bytes; None for a tombstone or a record
+    length: Optional[int]  # of the download's bytes
 
 
 # What entries() lists, each in the order of its own keyset (a position is the tuple of those keys):

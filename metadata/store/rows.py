@@ -6,7 +6,7 @@ import json
 import unicodedata
 from typing import NamedTuple, Optional
 
-from metadata.record import Header, Stored
+from metadata.record import Header, Stored, download_hash
 
 METADATA_OPEN, METADATA_CLOSE = b"<metadata>", b"</metadata>"
 
@@ -35,6 +35,18 @@ def record_bytes(header: bytes, metadata: Optional[bytes], about: bytes) -> tupl
     start = len(b"<record>") + len(header) + len(METADATA_OPEN)
     about_part = b"<about>" + about + b"</about>" if about else b""
     return b"<record>" + header + METADATA_OPEN + metadata + METADATA_CLOSE + about_part, start, start + len(metadata)
+
+
+INSERT_DISSEMINATION = ("INSERT INTO disseminations (prefix, datestamp, identifier, header, hash, metadata_start,"
+                        " metadata_end, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+
+
+def dissemination_row(prefix: str, datestamp: str, identifier: str, header: bytes, metadata: Optional[bytes],
+                      about: bytes) -> tuple:
+    """A disseminations row in column order (schema.py): the narrow columns first, so listing headers, hashes
+    and lengths never reads past them into the record."""
+    record, start, end = record_bytes(header, metadata, about)
+    return prefix, datestamp, identifier, header, download_hash(metadata) if metadata is not None else "", start, end, record
 
 
 def stored_of(header: Header, head: bytes, record: Optional[bytes], start: int = 0, end: int = 0) -> Stored:

@@ -3,11 +3,10 @@ in one transaction at start-up (create_schema). DDL is written once with a few w
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Protocol
 
 from metadata.store.base import SCHEMA_VERSION, StoreError
-from metadata.store.rows import json_of, record_bytes, search_text
+from metadata.store.rows import INSERT_DISSEMINATION, dissemination_row, json_of, search_text
 
 
 class Dialect(Protocol):
@@ -58,8 +57,8 @@ CREATE TABLE IF NOT EXISTS sets (spec {text} PRIMARY KEY, name text NOT NULL, de
 # records keep their first datestamp (created) and a folded text to search; each format its content hash.
 SCHEMA_V2 = """
 CREATE TABLE records_v2 (prefix {text} NOT NULL, datestamp {text} NOT NULL, identifier {text} NOT NULL,
-    header {blob} NOT NULL, record {blob} NOT NULL, metadata_start integer NOT NULL, metadata_end integer NOT NULL,
-    hash text NOT NULL, CONSTRAINT disseminations_by_position PRIMARY KEY (prefix, datestamp, identifier)){without_rowid};
+    header {blob} NOT NULL, hash text NOT NULL, metadata_start integer NOT NULL, metadata_end integer NOT NULL,
+    record {blob} NOT NULL, CONSTRAINT disseminations_by_position PRIMARY KEY (prefix, datestamp, identifier)){without_rowid};
 ALTER TABLE records ADD COLUMN created {text} NOT NULL DEFAULT '';
 ALTER TABLE records ADD COLUMN search text NOT NULL DEFAULT ''
 """
@@ -135,10 +134,8 @@ def _migrate_to_2(conn, dialect: Dialect) -> None:
         if not rows:
             break
         after = (rows[-1][1], rows[-1][0])
-        dialect.executemany(conn, "INSERT INTO records_v2 VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [
-            (prefix, datestamp, identifier, bytes(head), *record_bytes(bytes(head), None if deleted else
-                                                                        bytes(xml), bytes(about)),
-             "" if deleted else hashlib.sha256(bytes(xml)).hexdigest())
+        dialect.executemany(conn, INSERT_DISSEMINATION.replace("disseminations", "records_v2", 1), [
+            dissemination_row(prefix, datestamp, identifier, bytes(head), None if deleted else bytes(xml), bytes(about))
             for prefix, identifier, datestamp, xml, head, about, deleted in rows])
     after_id = ""
     while True:  # a batch at a time, so a million records migrate in bounded memory

@@ -9,30 +9,31 @@ SQL is written with '?' placeholders; the dialect turns them into its own.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Iterable, Optional, Sequence
 
-from metadata.record import Header, Record, Stored, header_xml
+from metadata.record import XML_DECLARATION, Header, Record, Stored, header_xml
 from metadata.store import schema
 from metadata.store.base import (CHANGES, PAGES, RESOURCES, Entry, ListQuery, PutResult, SetInfo,
                                  content_hash)
-from metadata.store.rows import Page, folded, header_of, json_of, record_bytes, search_text, stored_of
+from metadata.store.rows import (INSERT_DISSEMINATION, Page, dissemination_row, folded, header_of, json_of,
+                                 search_text, stored_of)
 from metadata.store.schema import INTEGRITY, Dialect
 
 NO_LIMIT = 2 ** 62
 
-# What entries() lists: FROM and WHERE, the keyset's columns, and the columns of an Entry (the metadata cut out
-# of the stored <record> by the database).
-METADATA = "substr(k.record, k.metadata_start + 1, k.metadata_end - k.metadata_start)"
+# What entries() lists: FROM and WHERE, the keyset's columns, and the columns of an Entry (a download's hash and
+# length from the narrow columns stored before the record, which is never read here).
+DOWNLOAD = f"k.hash, k.metadata_end - k.metadata_start + {len(XML_DECLARATION)}"
 ENTRIES = {
     RESOURCES: (" FROM disseminations k WHERE k.metadata_end > 0", ("k.prefix", "k.datestamp", "k.identifier"),
-                f"k.datestamp, k.identifier, k.prefix, '', {METADATA}"),
+                f"k.datestamp, k.identifier, k.prefix, '', {DOWNLOAD}"),
     CHANGES: (" FROM records r JOIN disseminations k ON k.identifier = r.identifier WHERE 1 = 1",
               ("r.datestamp", "r.identifier", "k.prefix"),
-              f"r.datestamp, r.identifier, k.prefix, r.created, CASE WHEN k.metadata_end > 0 THEN {METADATA} END"),
+              "r.datestamp, r.identifier, k.prefix, r.created, CASE WHEN k.metadata_end > 0 THEN k.hash END,"
+              f" CASE WHEN k.metadata_end > 0 THEN k.metadata_end - k.metadata_start + {len(XML_DECLARATION)} END"),
     PAGES: (" FROM records r WHERE NOT r.deleted", ("r.datestamp", "r.identifier"),
-            "r.datestamp, r.identifier, '', r.created, NULL"),
+            "r.datestamp, r.identifier, '', r.created, NULL, NULL"),
 }
 
 
@@ -104,10 +105,9 @@ class SQLStore:
             rows = []
             for record, *_ in changed:
                 head = header_xml(Header(record.identifier, now, record.set_specs))
-                for prefix, metadata in record.formats.items():
-                    rows.append((prefix, now, record.identifier, head, *record_bytes(head, metadata, record.about),
-                                 hashlib.sha256(metadata).hexdigest()))
-            self.dialect.executemany(conn, "INSERT INTO disseminations VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                rows += [dissemination_row(prefix, now, record.identifier, head, metadata, record.about)
+                         for prefix, metadata in record.formats.items()]
+            self.dialect.executemany(conn, INSERT_DISSEMINATION, rows)
             self.dialect.executemany(conn, "INSERT INTO memberships VALUES (?, ?, ?)",
                                      [(s, r.identifier, now) for r, *_ in changed for s in r.set_specs])
             self.dialect.executemany(conn, "INSERT INTO sets (spec, name) VALUES (?, ?) ON CONFLICT (spec) DO NOTHING",
@@ -141,8 +141,8 @@ class SQLStore:
             conn.execute(sql("UPDATE records SET deleted = ?, datestamp = ?, content_hash = '', summary = '{}',"
                              " search = '' WHERE identifier = ?"), (True, now, identifier))
             conn.execute(sql("DELETE FROM disseminations WHERE identifier = ?"), (identifier,))
-            self.dialect.executemany(conn, "INSERT INTO disseminations VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                     [(p, now, identifier, head, *record_bytes(head, None, b""), "") for p in prefixes])
+            self.dialect.executemany(conn, INSERT_DISSEMINATION,
+                                     [dissemination_row(p, now, identifier, head, None, b"") for p in prefixes])
             conn.execute(sql("UPDATE memberships SET datestamp = ? WHERE identifier = ?"), (now, identifier))
         return tombstone
 
@@ -170,7 +170,7 @@ class SQLStore:
         return [r[0] for r in rows] if rows else None
 
     def format_hashes(self, identifier: str) -> dict[str, str]:
-        """The content hash of each format the record is disseminated in ('' for a tombstone's)."""
+        """The sha256 of each format's download (the declaration and the metadata; '' for a tombstone's)."""
         return dict(self._all("SELECT prefix, hash FROM disseminations WHERE identifier = ?", (identifier,)))
 
     def created(self, identifier: str) -> Optional[str]:

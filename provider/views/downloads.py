@@ -9,12 +9,12 @@ from datetime import datetime, timezone
 from flask import Blueprint, Flask, Response, abort, current_app, request
 from werkzeug.routing import BaseConverter
 
+from metadata.record import XML_DECLARATION
 from metadata.store.base import ListQuery
 from provider.views import signposting, urls
 from provider.views.export import document, gzipped
 
 blueprint = Blueprint("downloads", __name__)
-XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
 def init_app(app: Flask) -> None:

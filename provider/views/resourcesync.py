@@ -18,7 +18,6 @@ else updated.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Iterator, Optional
 
@@ -28,14 +27,12 @@ from metadata.crosswalks.xmltext import xml_attribute
 from metadata.record import second_before
 from metadata.store.base import CHANGES, RESOURCES, Entry, iter_entries
 from provider.views import sitemaps, urls
-from provider.views.downloads import XML_DECLARATION
 from provider.views.sitemaps import (Item, Part, datestamp_argument, document, local_urls, part_arguments, parts,
                                      requested_part, xml)
 
 blueprint = Blueprint("resourcesync", __name__)
 CONTENT_TYPE = re.compile(r"[\w-]+/[\w-]+")  # resourcesync.xsd contentType
 GENERIC_XML = "application/xml"
-DECLARED = hashlib.sha256(XML_DECLARATION)  # a download's hash, part way: copied for each record
 
 
 def init_app(app: Flask) -> None:
@@ -88,10 +85,7 @@ class Downloads:
 
     def md(self, entry: Entry, change: str = "") -> str:
         """rs:md's attributes, as the writer takes them escaped: hex digits and a number need no escaping."""
-        digest = DECLARED.copy()
-        digest.update(entry.metadata)
-        return (f'{change} hash="sha-256:{digest.hexdigest()}" length="{len(XML_DECLARATION) + len(entry.metadata)}"'
-                + self.type[entry.prefix])
+        return f'{change} hash="sha-256:{entry.hash}" length="{entry.length}"' + self.type[entry.prefix]
 
 
 def _index_or_part(endpoint: str, kind: str, at: Optional[str], from_: Optional[str] = None):
@@ -151,10 +145,10 @@ def _changes(downloads: Downloads, part: Part, from_: Optional[str], until: str)
         if not loc:
             continue
         change = f' change="{_change(entry)}" datetime="{xml_attribute(entry.datestamp)}"'
-        yield loc, entry.datestamp, change if entry.metadata is None else downloads.md(entry, change)
+        yield loc, entry.datestamp, change if entry.hash is None else downloads.md(entry, change)
 
 
 def _change(entry: Entry) -> str:
-    if entry.metadata is None:
+    if entry.hash is None:
         return "deleted"
     return "created" if entry.created == entry.datestamp else "updated"

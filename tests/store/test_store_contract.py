@@ -380,7 +380,9 @@ def test_a_record_keeps_its_first_datestamp_and_a_hash_per_format(store, clock):
     store.put([record("oai:t:1")])
     hashes = store.format_hashes("oai:t:1")
     import hashlib
-    assert hashes == {"oai_dc": hashlib.sha256(b"<dc/>").hexdigest(), "mods": hashlib.sha256(b"<mods/>").hexdigest()}
+    download = b'<?xml version="1.0" encoding="UTF-8"?>\n'  # the hash is of what the download sends
+    assert hashes == {"oai_dc": hashlib.sha256(download + b"<dc/>").hexdigest(),
+                      "mods": hashlib.sha256(download + b"<mods/>").hexdigest()}
     clock.set(1)
     store.put([record("oai:t:1", formats={"oai_dc": b"<dc>2</dc>", "mods": b"<mods/>"})])
     clock.set(2)
@@ -415,22 +417,33 @@ def _history(store, clock) -> None:
     store.put([record("oai:t:3")])
 
 
+def download(metadata: bytes) -> tuple[str, int]:
+    """The sha256 and length of what a per-record download of metadata sends."""
+    import hashlib
+
+    sent = b'<?xml version="1.0" encoding="UTF-8"?>\n' + metadata
+    return hashlib.sha256(sent).hexdigest(), len(sent)
+
+
 def test_entries_list_live_resources_by_format_then_position(store, clock):
     _history(store, clock)
     entries = store.entries(RESOURCES, None, None, 100)
     assert [(e.prefix, e.identifier, e.datestamp) for e in entries] == [
         ("mods", "oai:t:1", "2024-05-01T10:01:00Z"), ("mods", "oai:t:3", "2024-05-01T10:03:00Z"),
         ("oai_dc", "oai:t:1", "2024-05-01T10:01:00Z"), ("oai_dc", "oai:t:3", "2024-05-01T10:03:00Z")]
-    assert [e.metadata for e in entries] == [b"<mods/>", b"<mods/>", b"<dc>1</dc>", b"<dc/>"]
+    assert [(e.hash, e.length) for e in entries] == [download(b"<mods/>"), download(b"<mods/>"),
+                                                     download(b"<dc>1</dc>"), download(b"<dc/>")]
 
 
 def test_entries_list_changes_in_time_order_with_first_datestamps_and_tombstones(store, clock):
     _history(store, clock)
     entries = store.entries(CHANGES, None, None, 100)
-    assert [(e.datestamp[-6:-1], e.identifier, e.prefix, e.created[-6:-1], e.metadata) for e in entries] == [
-        ("01:00", "oai:t:1", "mods", "00:00", b"<mods/>"), ("01:00", "oai:t:1", "oai_dc", "00:00", b"<dc>1</dc>"),
-        ("02:00", "oai:t:2", "oai_dc", "00:00", None),
-        ("03:00", "oai:t:3", "mods", "03:00", b"<mods/>"), ("03:00", "oai:t:3", "oai_dc", "03:00", b"<dc/>")]
+    assert [(e.datestamp[-6:-1], e.identifier, e.prefix, e.created[-6:-1], (e.hash, e.length)) for e in entries] == [
+        ("01:00", "oai:t:1", "mods", "00:00", download(b"<mods/>")),
+        ("01:00", "oai:t:1", "oai_dc", "00:00", download(b"<dc>1</dc>")),
+        ("02:00", "oai:t:2", "oai_dc", "00:00", (None, None)),
+        ("03:00", "oai:t:3", "mods", "03:00", download(b"<mods/>")),
+        ("03:00", "oai:t:3", "oai_dc", "03:00", download(b"<dc/>"))]
     assert [e.identifier for e in store.entries(PAGES, None, None, 100)] == ["oai:t:1", "oai:t:3"]
 
 
