@@ -65,7 +65,7 @@ ALTER TABLE records ADD COLUMN search text NOT NULL DEFAULT ''
 V2_CLEANUP = """
 DROP TABLE disseminations;
 ALTER TABLE records_v2 RENAME TO disseminations;
-CREATE INDEX disseminations_by_identifier ON disseminations (identifier, prefix);
+CREATE UNIQUE INDEX disseminations_by_identifier ON disseminations (identifier, prefix);
 ALTER TABLE records DROP COLUMN header;
 ALTER TABLE records DROP COLUMN about;
 {summary_as_text}

@@ -471,3 +471,23 @@ def test_splits_cut_a_listing_after_every_nth_entry_but_the_last(store, clock, k
         parts = [store.entries(kind, bounds[i], bounds[i + 1], 100) for i in range(len(bounds) - 1)]
         assert [e for part in parts for e in part] == every and all(0 < len(part) <= n for part in parts)
     assert store.splits(kind, 2, until="2023-01-01T00:00:00Z") == []
+
+
+def test_a_record_by_identifier_is_found_through_its_index_not_a_scan(store, database_url):
+    """GetRecord, downloads and landing pages look a record up by (identifier, prefix): a unique index, so no
+    planner can prefer walking a whole format's key range (as SQLite did with the (prefix, ...) primary key)."""
+    store.put([record(f"oai:t:{n}") for n in range(50)])
+    statement = ("SELECT d.record FROM disseminations d JOIN records r ON r.identifier = d.identifier"
+                 " WHERE d.identifier = ? AND d.prefix = ?")
+    if database_url.startswith("sqlite"):
+        import sqlite3
+
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
+            plan = " ".join(str(row) for row in db.execute("EXPLAIN QUERY PLAN " + statement, ("oai:t:7", "oai_dc")))
+    else:
+        with psycopg.connect(database_url, autocommit=True) as db:
+            db.execute("ANALYZE")
+            db.execute("SET enable_seqscan = off")  # 50 rows fit a page: which index, when one is used
+            plan = " ".join(r[0] for r in db.execute("EXPLAIN " + statement.replace("?", "%s"), ("oai:t:7", "oai_dc")))
+    assert "disseminations_by_identifier" in plan, plan
+    assert store.get("oai:t:7", "oai_dc").metadata == b"<dc/>"
