@@ -248,6 +248,13 @@ def pyoai_tokens(deep_cursor: int) -> tuple[str, str]:
     return encodeResumptionToken(kw, 0), encodeResumptionToken(kw, deep_cursor)
 
 
+def ceiling_tokens(total: int, deep_after: tuple[str, str]) -> tuple[str, str]:
+    """The same two pages as bench/ceiling.py's tokens (the position itself and the count)."""
+    from bench.ceiling import token
+
+    return token("oai_dc", total, ("", "")), token("oai_dc", total, deep_after)
+
+
 def deep_page_series(server: Server, tokens: tuple[str, str], samples: int, runs: int) -> dict:
     """Median latency (ms) of a new harvest's first request, of page 1 via a token and of the deep page
     via a token, requested in turn; medians over runs."""

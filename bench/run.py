@@ -1,5 +1,6 @@
-"""The benchmark runner: build each corpus, serve it (the provider and pyoai's server under gunicorn on
-loopback), harvest, and print medians as Markdown (also written to bench/results/latest.md).
+"""The benchmark runner: build each corpus, serve it (the provider, the bare keyset-and-copy ceiling and
+pyoai's server under gunicorn on loopback), harvest, and print medians as Markdown (also written to
+bench/results/latest.md).
 
     .venv/bin/python -m bench.run                        # 10,000 and 100,000 records on SQLite, 3 runs each
     .venv/bin/python -m bench.run --million              # and 1,000,000 (pyoai's server: first/deep page only)
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from bench import corpus, machine, measure, report
+from bench import corpus, footprint, machine, measure, report
 from bench.machine import OtherLoad, tree_seconds, wait_for_quiet
 from bench.servers import ROOT, cold_start, free_port, gunicorn, gunicorn_command, serve_command
 from metadata.workers import available_cores
@@ -35,6 +36,7 @@ SECRET = "bench-secret-key-0123456789"
 VERBS = ("ListRecords", "ListIdentifiers")
 PYOAI_FULL_LIMIT = 200_000  # above it pyoai's OFFSET paging makes a full harvest take hours
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
+APPS = {"ceiling": "bench.ceiling", "pyoai": "bench.pyoai_server"}  # peers of the provider, over its SQLite file
 
 
 def log(message: str) -> None:
@@ -169,9 +171,10 @@ def prepare_instance(store: str, n: int, args, schemas: Path) -> Instance:
 def bench_instance(instance: Instance, args, results: report.Results) -> None:
     n, store = instance.n, instance.store
     provider_env = instance.env()
-    servers = [("provider", 1), ("provider", 2)]
-    if store == "sqlite":
-        servers += [("pyoai", 1), ("pyoai", 2)]
+    # The ceiling runs next to the provider with as many workers, so the two figures of a ratio are taken
+    # minutes apart, not a whole run; like pyoai's server it reads SQLite only.
+    servers = ([("provider", 1), ("ceiling", 1), ("provider", 2), ("ceiling", 2), ("pyoai", 1), ("pyoai", 2)]
+               if store == "sqlite" else [("provider", 1), ("provider", 2)])
     deep_cursor = max(measure.PAGE_SIZE, int(n * 0.99) // measure.PAGE_SIZE * measure.PAGE_SIZE)
     deep_after = tuple(instance.query("SELECT datestamp, identifier FROM disseminations WHERE prefix = 'oai_dc'"
                                       " ORDER BY datestamp, identifier LIMIT 1 OFFSET ?", (deep_cursor - 1,))[0])
@@ -179,7 +182,7 @@ def bench_instance(instance: Instance, args, results: report.Results) -> None:
         if name == "provider":
             app, env, path = "provider:create_app()", provider_env, "/oai"
         else:
-            app, path = "bench.pyoai_server:create_app()", "/"
+            app, path = f"{APPS[name]}:create_app()", "/"
             env = {"BENCH_SQLITE": instance.database_url.removeprefix("sqlite:///")}
         with gunicorn(f"{name} ({workers} workers)", app, env, workers, path) as server:
             for verb in VERBS:
@@ -193,8 +196,12 @@ def bench_instance(instance: Instance, args, results: report.Results) -> None:
             log(f"{store} {n:,}: {name}, GetRecord and deep page")
             results.get_records.append(report.LatencyRow(
                 store, n, name, *measure.get_record_series(server, n, args.getrecord, args.runs)))
-            tokens = (measure.provider_tokens(SECRET, n, deep_after, deep_cursor) if name == "provider"
-                      else measure.pyoai_tokens(deep_cursor))
+            if name == "provider":
+                tokens = measure.provider_tokens(SECRET, n, deep_after, deep_cursor)
+            elif name == "ceiling":
+                tokens = measure.ceiling_tokens(n, deep_after)
+            else:
+                tokens = measure.pyoai_tokens(deep_cursor)
             results.deep_pages.append(report.DeepRow(store, n, name, deep_cursor,
                                                      measure.deep_page_series(server, tokens, args.deep_samples,
                                                                               args.runs)))
@@ -256,13 +263,28 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _stop(signum: int, frame) -> None:
+    sys.exit(128 + signum)
+
+
+def _default_stop_in_child() -> None:
+    """Forked helpers (the corpus's preparing pool, harvesters) die on SIGTERM at once, as usual. With the
+    runner's handler they would wait to run Python first: a pool worker blocked on the task queue's lock
+    then never exits, and the pool's terminate() waits for it forever (seen at the end of a corpus build)."""
+    if signal.getsignal(signal.SIGTERM) is _stop:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+os.register_at_fork(after_in_child=_default_stop_in_child)
+
+
 def main(argv: Optional[list[str]] = None) -> report.Results:
     """Run the bench; stopped by SIGTERM or SIGINT it still stops the servers it started (the with blocks
     unwind). A runner started in the background by a shell inherits SIGINT ignored, so it takes it back."""
     if threading.current_thread() is not threading.main_thread():
         return _main(parse_args(argv))
     saved = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return _main(parse_args(argv))
@@ -298,12 +320,16 @@ def _main(args: argparse.Namespace) -> report.Results:
         for store in stores:
             instance = prepare_instance(store, n, args, schemas)
             results.builds.append((store, n, instance.built))
+            results.sizes.append((store, n, footprint.parts(store, instance.database_url),
+                                  footprint.formats(store, instance.database_url)))
             if args.build_only:
                 continue
-            bench_instance(instance, args, results)
-            if args.profile and n == sizes[-1] and store == stores[0]:
-                profile_instance(instance, args, results)
-            args.output.write_text(report.markdown(results))  # what is measured so far survives a stop
+            try:
+                bench_instance(instance, args, results)
+                if args.profile and n == sizes[-1] and store == stores[0]:
+                    profile_instance(instance, args, results)
+            finally:  # what is measured so far survives a stop or a failure
+                args.output.write_text(report.markdown(results))
 
     text = report.markdown(results)
     args.output.write_text(text)
