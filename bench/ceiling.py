@@ -62,7 +62,7 @@ def create_app(path: Optional[str] = None) -> Flask:
         if "resumptionToken" in args:
             prefix, total, datestamp, identifier = args["resumptionToken"].split("|", 3)
         else:
-            prefix, total, datestamp, identifier = args["metadataPrefix"], None, "", ""
+            prefix, datestamp, identifier = args["metadataPrefix"], "", ""
             total = db().execute("SELECT count(*) FROM disseminations WHERE prefix = ?", (prefix,)).fetchone()[0]
         column, size, end = LISTS[verb]
         rows = db().execute(f"SELECT datestamp, identifier, {column} FROM disseminations WHERE prefix = ?"
