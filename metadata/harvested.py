@@ -115,12 +115,12 @@ def read(root: etree._Element, source: str, origin: Optional[str] = None) -> Ite
         content = metadata[0]
         namespace = etree.QName(content).namespace or ""
         about = provenance(base_url, identifier, datestamp, namespace, harvest_date)
-        stable = provenance(base_url, identifier, datestamp, namespace, "")
+
         # deepcopy: the metadata as a document of its own, so validating it never walks the whole response;
         # without the whitespace that followed it there, which would otherwise be stored as part of it
         content = deepcopy(content)
         content.tail = None
-        yield Harvested(here, identifier, content, about, serialize(stable),
+        yield Harvested(here, identifier, content, about, stable_form(serialize(about)),
                         [f"{where}: {n}" for n in (note, harvest_note) if n])
 
 
