@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +20,21 @@ from metadata.store.sql import SQLStore
 def utc_now() -> str:
     """The one reading of the clock in this store (tests replace it to choose datestamps)."""
     return utc_datestamp()
+
+
+def _use_wal(db: sqlite3.Connection, attempts: int = 300) -> None:
+    """Switch to WAL once; servers starting together all find it set already. Changing the journal mode does
+    not wait on the busy handler, so a first-time switch racing another opener is retried here."""
+    for _ in range(attempts):
+        try:
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            time.sleep(0.1)
+    raise sqlite3.OperationalError("database is locked (could not switch to WAL)")
 
 
 class SQLiteDialect:
@@ -38,7 +54,7 @@ class SQLiteDialect:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
-            db.execute("PRAGMA journal_mode=WAL")
+            _use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
             self._local.db = db
