@@ -19,6 +19,7 @@ import time
 from typing import Callable, Optional
 
 from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import ServiceUnavailable
 
 from provider.oai.errors import BadArgument
 from provider.views import oai
@@ -73,8 +74,8 @@ def limit_rate() -> Optional[Response]:
     if not wait:
         return None
     seconds = max(1, math.ceil(wait))
-    return Response(f"Too many requests: retry after {seconds} seconds.\n", status=503,
-                    headers={"Retry-After": str(seconds)}, content_type="text/plain; charset=utf-8")
+    # answered by the one error path (provider/views/safety.py), in the language of where it was asked
+    raise ServiceUnavailable(f"Too many requests: retry after {seconds} seconds.", retry_after=seconds)
 
 
 def limit_arguments() -> Optional[Response]:

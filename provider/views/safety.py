@@ -5,7 +5,7 @@ where it happened, and every HTML response carries the one Content-Security-Poli
   client's address.
 - On /oai: OAI-PMH XML through the endpoint's own response path (provider/views/oai.answer: compressed as
   asked, Vary-ed, a page for a browser): an HTTP error (405, 413, ...) keeps its status and headers and its
-  body is a badArgument document (§3.6); an unexpected exception is 503 with Retry-After (§3.1.2.2: a
+  body is a badArgument document (§3.6), a 5xx (the rate limit's 503) a line of text saying why; an unexpected exception is 503 with Retry-After (§3.1.2.2: a
   harvester retries later, right for a database that is briefly away), whose body is a line of text, since
   OAI-PMH has no error code for "later": the status says it.
 - Elsewhere: an HTML page, templates/error.html.
@@ -55,8 +55,8 @@ def http_error(exc: HTTPException):
                                    request.remote_addr, exc.code, exc.name)
         return _json(exc.code, exc.name, [exc.description or ""], headers)
     if area == "oai":
-        if exc.code >= 500:
-            return oai.encoded([UNAVAILABLE.encode()], "text/plain; charset=utf-8", exc.code, headers)
+        if exc.code >= 500:  # OAI-PMH has no code for "later": the status says it, the text says why
+            return oai.encoded([f"{exc.description}\n".encode()], "text/plain; charset=utf-8", exc.code, headers)
         return oai.error(BadArgument(f"{exc.code} {exc.name}: {exc.description}"), exc.code, headers)
     return _page(exc, headers)
 

@@ -1,6 +1,7 @@
 """Flow control and the last line of defence: rate limit (§3.1.2.2), argument limits, error answers, headers."""
 from __future__ import annotations
 
+import gzip
 import logging
 
 import pytest
@@ -51,6 +52,24 @@ def test_3_1_2_2_over_the_rate_is_503_with_retry_after(sqlite_app):
     assert refused.status_code == 503
     assert 1 <= int(refused.headers["Retry-After"]) <= 2
     assert client.get("/oai?verb=Identify", environ_base={"REMOTE_ADDR": "198.51.100.2"}).status_code == 200
+
+
+def test_over_the_rate_is_answered_in_the_language_of_each_area(sqlite_app):
+    """The refusal goes through the one error path (provider/views/safety.py): on /oai compressed when asked
+    and Vary-ed like every /oai answer, JSON under /api, an HTML page elsewhere; Retry-After on each."""
+    client = sqlite_app(RATE_LIMIT=0.01, RATE_BURST=1).test_client()
+    one = {"REMOTE_ADDR": "198.51.100.9"}
+    assert client.get("/oai?verb=Identify", environ_base=one).status_code == 200
+    oai = client.get("/oai?verb=Identify", environ_base=one, headers={"Accept-Encoding": "gzip"})
+    assert oai.status_code == 503 and oai.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in oai.headers["Vary"] and int(oai.headers["Retry-After"]) >= 1
+    assert b"retry" in gzip.decompress(oai.data).lower()
+    api = client.get("/api/records", environ_base=one)
+    assert api.status_code == 503 and api.is_json and api.get_json()["error"] == "Service Unavailable"
+    assert api.headers["Retry-After"]
+    page = client.get("/", environ_base=one)
+    assert page.status_code == 503 and page.mimetype == "text/html" and page.headers["Retry-After"]
+    assert "Content-Security-Policy" in page.headers
 
 
 def test_x_forwarded_for_names_the_client_only_behind_trusted_proxies(sqlite_app):
