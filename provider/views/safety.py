@@ -5,9 +5,9 @@ where it happened, and every HTML response carries the one Content-Security-Poli
   client's address.
 - On /oai: OAI-PMH XML through the endpoint's own response path (provider/views/oai.answer: compressed as
   asked, Vary-ed, a page for a browser): an HTTP error (405, 413, ...) keeps its status and headers and its
-  body is a badArgument document (§3.6), a 5xx (the rate limit's 503) a line of text saying why; an unexpected exception is 503 with Retry-After (§3.1.2.2: a
-  harvester retries later, right for a database that is briefly away), whose body is a line of text, since
-  OAI-PMH has no error code for "later": the status says it.
+  body is a badArgument document (§3.6); a 5xx (the rate limit's 503) and an unexpected exception (503 with
+  Retry-After, §3.1.2.2: a harvester retries later, right for a database that is briefly away) get a line of
+  text, since OAI-PMH has no error code for "later": the status says it.
 - Elsewhere: an HTML page, templates/error.html.
 An unexpected exception is logged with its traceback and answered as a 500 (503 on /oai) without one.
 """
