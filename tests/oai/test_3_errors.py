@@ -12,11 +12,12 @@ import re
 from collections import Counter
 
 import pytest
-from itsdangerous import TimestampSigner
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from metadata.formats import standard_formats
 
 FORMATS = standard_formats()
+from provider.oai import tokens
 from provider.oai.tokens import ResumptionState, TokenCodec
 from tests.conftest import assert_valid_oai, make_app
 from tests.oai.conftest import Clock
@@ -238,20 +239,47 @@ def test_3_6_token_of_another_verb_is_badResumptionToken(small, response_schema)
     check_error(small, response_schema, {"verb": "ListRecords", "resumptionToken": token}, ["badResumptionToken"])
 
 
+def _later(monkeypatch, seconds: int) -> None:
+    """Move the clocks that date tokens: this release's and the one earlier releases' tokens were read by."""
+    issued, legacy = tokens.now, TimestampSigner.get_timestamp
+    monkeypatch.setattr(tokens, "now", lambda: issued() + seconds)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: legacy(self) + seconds)
+
+
 def test_3_6_expired_token_is_badResumptionToken(small, response_schema, monkeypatch):
     token = token_for(small, "ListRecords", metadataPrefix="oai_dc")
     assert fetch(small, "GET", {"verb": "ListRecords", "resumptionToken": token}).count(b"<record>") == 1
-    lifetime = 3600
-    issued = TimestampSigner.get_timestamp
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued(self) + lifetime + 2)
+    _later(monkeypatch, 3600 + 2)
     check_error(small, response_schema, {"verb": "ListRecords", "resumptionToken": token}, ["badResumptionToken"])
 
 
 def test_3_6_expired_sets_token_is_badResumptionToken(small, response_schema, monkeypatch):
     token = token_for(small, "ListSets")
-    issued = TimestampSigner.get_timestamp
-    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: issued(self) + 3600 + 2)
+    _later(monkeypatch, 3600 + 2)
     check_error(small, response_schema, {"verb": "ListSets", "resumptionToken": token}, ["badResumptionToken"])
+
+
+def _previous_release_token(app, values: list) -> str:
+    """A token as the release before this one issued it (itsdangerous, the same secret and salt)."""
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="oai-pmh resumption token").dumps(values)
+
+
+def test_3_5_a_token_issued_by_the_previous_release_continues_until_it_expires(small, response_schema,
+                                                                              monkeypatch):
+    token = token_for(small, "ListRecords", metadataPrefix="oai_dc")
+    state = small.extensions["repository"].tokens.decode(token, "ListRecords")
+    old = _previous_release_token(small, [getattr(state, name) for name in tokens.FIELDS])
+    assert not old.startswith(tokens.VERSION)
+    assert fetch(small, "GET", {"verb": "ListRecords", "resumptionToken": token}) == \
+        fetch(small, "GET", {"verb": "ListRecords", "resumptionToken": old}).replace(old.encode(), token.encode())
+    _later(monkeypatch, 3600 + 2)
+    check_error(small, response_schema, {"verb": "ListRecords", "resumptionToken": old}, ["badResumptionToken"])
+
+
+@pytest.mark.parametrize("token", ["2.", "2..", "2.e30.AAAA", "2.!!!.x", "2." + "A" * 40 + "." + "A" * 22,
+                                   "W10.AAAA.BBBB", "é", "2.é.é"])
+def test_3_6_malformed_tokens_of_either_form_are_badResumptionToken(small, response_schema, token):
+    check_error(small, response_schema, {"verb": "ListRecords", "resumptionToken": token}, ["badResumptionToken"])
 
 
 def test_3_6_token_expires_after_token_lifetime_seconds(tmp_path, database_url, schema_dir, response_schema):

@@ -7,6 +7,7 @@ and each answer comes within TIME_BOUND seconds.
 from __future__ import annotations
 
 import http.client
+import json
 import random
 import time
 import urllib.parse
@@ -18,6 +19,7 @@ from itsdangerous import URLSafeTimedSerializer
 from lxml import etree
 from werkzeug.datastructures import MultiDict
 
+from provider.oai import tokens
 from tests.conftest import assert_valid_oai, make_app
 from tests.reliability.conftest import NS, SECRET_KEY, live_server, mods, next_second
 
@@ -193,20 +195,34 @@ def test_3_1_1_hostile_post_bodies_get_a_valid_answer(hostile_app, response_sche
     run()
 
 
+def _signed(app, form: str, payload) -> str:
+    """A token signed with the app's own key around any JSON payload: this release's form (the payload after
+    the issue time when it is a list, else as it is) or the previous release's."""
+    if form == "previous":
+        return URLSafeTimedSerializer(SECRET_KEY, salt="oai-pmh resumption token").dumps(payload)
+    dated = [int(time.time()), *payload] if isinstance(payload, list) else payload
+    signed = tokens.VERSION + tokens._b64(json.dumps(dated).encode())
+    return f"{signed}.{app.extensions['repository'].tokens._sign(signed)}"
+
+
+@pytest.mark.parametrize("form", ["this", "previous"])
 @pytest.mark.parametrize("payload", [
     ["ListRecords", "oai_dc", None, None, None, "abc", 0, 5],
     ["ListRecords", "oai_dc", None, None, None, ["a", "b", "c"], 0, 5],
     ["ListRecords", "oai_dc", None, {"a": 1}, None, None, 0, -1],
     ["ListRecords", ["oai_dc"], None, None, None, None, 0, -1],
-], ids=["after-a-string", "after-three-items", "from-an-object", "prefix-a-list"])
+    [], "ListRecords", {"verb": "ListRecords"}, None,
+], ids=["after-a-string", "after-three-items", "from-an-object", "prefix-a-list", "empty", "a-string", "an-object",
+        "null"])
 def test_3_5_a_correctly_signed_malformed_token_is_badResumptionToken(tmp_path, schema_dir, response_schema,
-                                                                     payload):
+                                                                     payload, form):
     app = make_app(tmp_path / "instance", f"sqlite:///{tmp_path / 'db.sqlite3'}", schema_dir)
-    token = URLSafeTimedSerializer(SECRET_KEY, salt="oai-pmh resumption token").dumps(payload)
+    token = _signed(app, form, payload)
     response = app.test_client().get("/oai", query_string={"verb": "ListRecords", "resumptionToken": token})
     assert response.status_code == 200
     document = assert_valid_oai(response.data, response_schema)
     assert [e.get("code") for e in document.findall("oai:error", NS)] == ["badResumptionToken"]
+    assert b"malformed" in response.data or b"expired" not in response.data
 
 
 # --- a bounded random fuzzer over real HTTP (keep-alive, werkzeug's threaded server) ---------------------
