@@ -43,6 +43,12 @@ class ChunkSink:
         self.chunks, self.size = [], 0
         return data
 
+    def drain(self) -> list[bytes]:
+        """The pieces as written, not joined: a page's records stay the one bytes object they were made as."""
+        pieces = self.chunks
+        self.chunks, self.size = [], 0
+        return pieces
+
 
 class Writer:
     """What a verb may put in the body of a response."""
@@ -71,7 +77,8 @@ class Writer:
         which a tombstone does not get: one join for the page, no object per record."""
         self._xf.flush()
         if not rights:
-            self._sink.write(RECORD_END.join(rows) + RECORD_END)
+            self._sink.write(RECORD_END.join(rows))
+            self._sink.write(RECORD_END)
             return
         live_end = b"<about>" + rights + b"</about>" + RECORD_END
         self._sink.write(b"".join([row + (RECORD_END if row.startswith(TOMBSTONE) else live_end) for row in rows]))
@@ -85,7 +92,8 @@ class Writer:
 
 def stream(base_url: str, response_date: str, echo: dict, verb: Optional[str], body: Body,
            stylesheet: Optional[str] = None) -> Iterator[bytes]:
-    """The response document in chunks; with verb None the body writes <error> elements instead."""
+    """The response document in pieces as they were written (stored bytes are not copied again); with verb
+    None the body writes <error> elements instead."""
     sink = ChunkSink()
     with etree.xmlfile(sink, encoding="UTF-8") as xf:
         xf.write_declaration()
@@ -103,8 +111,8 @@ def stream(base_url: str, response_date: str, echo: dict, verb: Optional[str], b
                     for _ in body(writer):
                         if sink.size >= FLUSH_BYTES:
                             xf.flush()
-                            yield sink.take()
-    yield sink.take()
+                            yield from sink.drain()
+    yield from sink.drain()
 
 
 def errors_body(errors: list) -> Body:

@@ -1,4 +1,4 @@
-"""The /oai endpoint: request arguments in (GET query or POST form, §3.1.1), streamed bytes out.
+"""The /oai endpoint: request arguments in (GET query or POST form, §3.1.1), the response's pieces out.
 
 Every answer on /oai leaves through answer(): the endpoint's, the argument limit's (provider/views/limits.py)
 and HTTP errors on /oai (provider/views/safety.py). So every one is negotiated, compressed and Vary-ed alike:
@@ -68,7 +68,7 @@ def encoded(chunks: Iterable[bytes], content_type: str, status: int = 200,
     headers = {**(headers or {}), "Vary": VARY}
     encoding = _encoding()
     if encoding:
-        chunks = _compressed(chunks, ENCODINGS[encoding])
+        chunks = list(_compressed(chunks, ENCODINGS[encoding]))
         headers["Content-Encoding"] = encoding
     return Response(chunks, status=status, content_type=content_type, headers=headers)
 
@@ -78,7 +78,9 @@ def answer(chunks: Iterator[bytes], status: int = 200, headers: Optional[dict] =
     if wants_html():
         page = oai_page.render(b"".join(chunks), urls.repository())
         return encoded([page.encode("utf-8")], HTML_TYPE, status, headers)
-    return encoded(chunks, CONTENT_TYPE, status, headers)
+    # A response is at most a page: held whole, it is sent with a Content-Length, piece by piece, so the
+    # server neither frames chunks (a copy of each) nor learns of a failure after the status went out.
+    return encoded(list(chunks), CONTENT_TYPE, status, headers)
 
 
 def error(problem: OAIError, status: int = 200, headers: Optional[dict] = None) -> Response:

@@ -244,3 +244,22 @@ def test_interop_every_marcxml_record_loads_in_pymarc(repo, live_server):
     for identifier, marc in loaded.items():
         assert marc.leader[6:8] in ("aa", "am") and len(marc["008"].data) == 40
         assert marc["001"].data == identifier and marc["245"]["a"]
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_3_1_3_a_list_page_is_sent_whole_with_its_length_not_in_chunks(repo, live_server, encoding):
+    """A page is held whole before its status goes out: one Content-Length, no chunked framing (which costs
+    the server a copy of every chunk), and a fault while it is built is an error answer, not a cut stream."""
+    import http.client
+    import urllib.parse
+
+    url = urllib.parse.urlsplit(live_server(PAGE_SIZE=5))
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    connection.request("GET", url.path + "?verb=ListRecords&metadataPrefix=oai_dc",
+                       headers={"Accept-Encoding": encoding})
+    response = connection.getresponse()
+    body = response.read()
+    assert response.status == 200 and response.getheader("Transfer-Encoding") is None
+    assert int(response.getheader("Content-Length")) == len(body)
+    assert (response.getheader("Content-Encoding") or "identity") == encoding
+    connection.close()
