@@ -18,6 +18,7 @@ OAI_ID_NS = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 RIGHTS_NS = "http://www.openarchives.org/OAI/2.0/rights/"
 SCHEMA_LOCATION = {f"{{{XSI_NS}}}schemaLocation": f"{OAI_NS} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"}
 FLUSH_BYTES = 64 * 1024
+SMALL_PIECE = 16 * 1024  # below this, pieces are joined before they are sent
 RECORD_END, TOMBSTONE = b"</record>", b'<record><header status="deleted">'
 
 Body = Callable[["Writer"], Iterator[None]]
@@ -44,8 +45,19 @@ class ChunkSink:
         return data
 
     def drain(self) -> list[bytes]:
-        """The pieces as written, not joined: a page's records stay the one bytes object they were made as."""
-        pieces = self.chunks
+        """The pieces as written, a page's records kept the one bytes object they were made as; small pieces
+        next to each other are joined, so a server sends a response in few writes."""
+        pieces, small = [], []
+        for chunk in self.chunks:
+            if len(chunk) < SMALL_PIECE:
+                small.append(chunk)
+                continue
+            if small:
+                pieces.append(b"".join(small))
+                small = []
+            pieces.append(chunk)
+        if small:
+            pieces.append(b"".join(small))
         self.chunks, self.size = [], 0
         return pieces
 
@@ -76,9 +88,8 @@ class Writer:
         """Stored records (§2.5) as they are, each closed after the about container configured at run time,
         which a tombstone does not get: one join for the page, no object per record."""
         self._xf.flush()
-        if not rights:
-            self._sink.write(RECORD_END.join(rows))
-            self._sink.write(RECORD_END)
+        if not rights:  # a last empty row gives the last record its closing tag within the one join
+            self._sink.write(RECORD_END.join([*rows, b""]))
             return
         live_end = b"<about>" + rights + b"</about>" + RECORD_END
         self._sink.write(b"".join([row + (RECORD_END if row.startswith(TOMBSTONE) else live_end) for row in rows]))
