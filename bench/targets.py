@@ -8,7 +8,6 @@ if TYPE_CHECKING:
     from bench.report import Results
 
 TARGET_RATIO = 6.0  # ListRecords: provider at least 6x pyoai's server at 100,000 records
-TARGET_INGEST = 3000
 TARGET_DEEP = 1.3
 TARGET_RSS_MB = 150
 
@@ -90,8 +89,10 @@ def issue_5(results: Results) -> list[list[str]]:
                 check(f"worker RSS < {TARGET_RSS_MB} MB ({top:,})", lr.rss_mb, lr.rss_mb < TARGET_RSS_MB,
                       f"{lr.rss_mb:.0f} MB")
     for store, figures in [(store, f) for store, f in results.ingests if f.get("workers", 1) == 1]:
-        check(f"ingest ≥ {TARGET_INGEST:,} records/s, one process ({store})", figures["rate"],
-              figures["rate"] >= TARGET_INGEST, f"{figures['rate']:,.0f}/s")
+        # the one-core 3,000 records/s target was withdrawn (issue 13): ingest is judged per CPU-second,
+        # against the previous release on the same machine, and by how --jobs scales
+        rows.append([f"ingest, one process ({store}): records per CPU-second (no fixed target)",
+                     f"{figures['cpu_rate']:,.0f} ({figures['rate']:,.0f}/s)", "–"])
     for row in [r for r in results.deep_pages if r.server == "provider"][-2:]:
         check(f"deep page ≤ 1.3× page 1 ({row.store}, {row.n:,})", row.ms["ratio"], row.ms["ratio"] <= TARGET_DEEP,
               f"{row.ms['ratio']:.2f}×")
