@@ -17,6 +17,12 @@ from metadata.store.base import StoreError
 from metadata.store.sql import SQLStore
 
 
+# 32 KiB pages hold a whole <record> row (up to about 8 kB) in the key's leaf, so a page of a harvest is
+# read from contiguous leaves with no overflow chains: 14% smaller, writes 20% and list pages 2x cheaper in
+# CPU than SQLite's default 4 KiB, measured on the bench corpus (README, Store).
+PAGE_SIZE = 32768
+
+
 def utc_now() -> str:
     """The one reading of the clock in this store (tests replace it to choose datestamps)."""
     return utc_datestamp()
@@ -54,6 +60,7 @@ class SQLiteDialect:
         db = getattr(self._local, "db", None)
         if db is None:
             db = sqlite3.connect(self.path, isolation_level=None, timeout=30, check_same_thread=False)
+            db.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new database's; an existing one keeps its own
             _use_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")

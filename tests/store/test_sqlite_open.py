@@ -29,3 +29,26 @@ def test_processes_opening_a_new_database_at_once_all_succeed(tmp_path):
         for worker in workers:
             worker.join(timeout=60)
         assert all(kind == "ok" for kind, _ in outcomes), outcomes
+
+
+def test_a_new_database_has_pages_that_hold_a_record_and_an_old_one_keeps_its_own(tmp_path):
+    import sqlite3
+
+    from metadata.store.sqlite import PAGE_SIZE
+
+    store = SQLStore(SQLiteDialect(str(tmp_path / "new.sqlite3")))
+    store.create_schema()
+    with store.dialect.connection() as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE == 32768
+    store.close()
+
+    old = sqlite3.connect(tmp_path / "old.sqlite3")
+    old.execute("CREATE TABLE made_by_an_earlier_release (x)")  # the default page size, fixed from here on
+    old.commit()
+    old.close()
+    store = SQLStore(SQLiteDialect(str(tmp_path / "old.sqlite3")))
+    store.create_schema()
+    with store.dialect.connection() as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == 4096
+    assert store.record_count() == 0
+    store.close()
