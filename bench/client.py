@@ -11,7 +11,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from typing import Optional
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 TOKEN = re.compile(rb"<resumptionToken\b([^>]*?)(?:/>|>([^<]*)</resumptionToken>)")
 COMPLETE_LIST_SIZE = re.compile(rb'completeListSize="(\d+)"')
@@ -81,6 +81,32 @@ def harvest(port: int, path: str, verb: str, prefix: str = "oai_dc", stop_after:
             if stop_after is not None and result.items >= stop_after:
                 break
             query = f"verb={verb}&resumptionToken={quote(token, safe='')}" if token else None
+    finally:
+        client.close()
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+LOC = re.compile(rb"<loc>([^<]+)</loc>")
+
+
+def listing(port: int, path: str) -> Harvest:
+    """A ResourceSync list or sitemap, whole: the document, or an index and every part it names, on one
+    connection (the parts' paths and queries, whatever host the base URL names); items are its <url>s."""
+    client, result = Client(port, path), Harvest()
+    start = time.perf_counter()
+    try:
+        body, elapsed = client.get("")
+        result.latencies.append(elapsed)
+        if b"<sitemapindex" in body[:2048]:
+            for loc in LOC.findall(body):
+                part = urlsplit(html.unescape(loc.decode()))  # asked of this server, whatever host it names
+                client.path = part.path
+                body, elapsed = client.get(part.query)
+                result.latencies.append(elapsed)
+                result.items += body.count(b"<url>")
+        else:
+            result.items = body.count(b"<url>")
     finally:
         client.close()
     result.seconds = time.perf_counter() - start

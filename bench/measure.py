@@ -17,7 +17,7 @@ from typing import Callable
 from urllib.parse import quote
 
 from bench import corpus
-from bench.client import harvest, harvest_job, percentile, timed_requests
+from bench.client import harvest, harvest_job, listing, percentile, timed_requests
 from bench.machine import OtherLoad, wait_for_quiet
 from bench.servers import Server, rss_mb
 
@@ -226,6 +226,22 @@ def get_record_series(server: Server, n: int, samples: int, runs: int) -> tuple[
         p50s.append(percentile(latencies, 50) * 1000)
         p99s.append(percentile(latencies, 99) * 1000)
     return median(p50s), median(p99s), meter.stop()
+
+
+def resource_list_series(server: Server, runs: int) -> dict:
+    """The ResourceSync resource list read whole (index and parts) over HTTP: URLs, and URLs per second and per
+    worker CPU-second (medians over runs), and the worker's RSS after it."""
+    wait_for_quiet()
+    meter, rates, cpu_rates, urls = OtherLoad(), [], [], 0
+    for _ in range(runs):
+        cpu = server.worker_cpu_seconds()
+        result = listing(server.port, "/resourcesync/resourcelist.xml")
+        used = server.worker_cpu_seconds() - cpu
+        urls = result.items
+        rates.append(result.rate)
+        cpu_rates.append(urls / used if used else 0.0)
+    return {"urls": urls, "rate": median(rates), "per_cpu_s": median(cpu_rates), "rss_mb": server.worker_rss_mb(),
+            "other_load": meter.stop()}
 
 
 def provider_tokens(secret: str, total: int, deep_after: tuple[str, str], deep_cursor: int) -> tuple[str, str]:

@@ -56,6 +56,7 @@ class Results:
     cold_starts: list = field(default_factory=list)  # (store, n, command, seconds or None, failure or None)
     profile: Optional[tuple] = None  # (store, n, own-time shares, cumulative shares)
     sizes: list = field(default_factory=list)  # (store, n, [footprint.Part], footprint.formats())
+    resource_lists: list = field(default_factory=list)  # (store, n, figures dict)
 
     def harvest(self, store: str, n: int, server: str, workers: int, verb: str) -> Optional[HarvestFigures]:
         for row in self.harvests:
@@ -198,6 +199,7 @@ def markdown(results: Results) -> str:
         [r.store, f"{r.n:,}", r.server, _f(r.ms["new"], 2), _f(r.ms["first"], 2), _f(r.ms["deep"], 2),
          f"{r.cursor:,}", f"{r.ms['ratio']:.2f}×", _ceiling(results, r), _f(r.ms.get("other_load"), 2)]
         for r in results.deep_pages])
+    out += _resource_lists(results)
     out += _sizes(results)
 
     out += ["", "## Cold start: command launched to its first answered request (Identify)", ""]
@@ -245,3 +247,18 @@ def _sizes(results: Results) -> list[str]:
                      _f(sum(f[3] for f in formats) / n, 0),
                      f"table: {stored / n:,.0f} stored for {carried / n:,.0f} carried ({stored / carried:.2f}×)"])
     return out + _table(["store", "records", "format", "rows", "header", "record", "metadata"], rows)
+
+
+def _resource_lists(results: Results) -> list[str]:
+    """ResourceSync's resource list beside ListIdentifiers: both list every record's identity, one line each."""
+    if not results.resource_lists:
+        return []
+    out = ["", "## ResourceSync resource list (one URL per record and format, read whole over HTTP, one worker)", ""]
+    rows = []
+    for store, n, f in results.resource_lists:
+        headers = results.harvest(store, n, "provider", 1, "ListIdentifiers")
+        rows.append([store, f"{n:,}", f"{f['urls']:,}", _f(f["rate"], 0), _f(f["per_cpu_s"], 0),
+                     f"{f['rate'] / headers.records_per_s:.2f}×" if headers else "–", _f(f["rss_mb"]),
+                     _f(f["other_load"], 2)])
+    return out + _table(["store", "records", "URLs", "URLs/s", "per worker CPU-s", "× ListIdentifiers headers/s",
+                         "worker RSS MB", "other load"], rows)

@@ -6,13 +6,16 @@ import http.client
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
+
+from bench.machine import wait_for_quiet
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,6 +150,19 @@ def cold_start(command: list[str], port: int, path: str, env: dict) -> float:
     finally:
         stop(process, signal.SIGINT)
         process.stdout.close()
+
+
+def cold_start_series(command: Callable[[int], list[str]], env: dict, runs: int) -> tuple[Optional[float], Optional[str]]:
+    """(median seconds to a first answer over runs, on a free port each time, or None; the failure or None)."""
+    times = []
+    wait_for_quiet()
+    for _ in range(runs):
+        port = free_port()
+        try:
+            times.append(cold_start(command(port), port, "/oai", env))
+        except RuntimeError as exc:
+            return None, str(exc)
+    return statistics.median(times), None
 
 
 def serve_command(instance: Path, port: int) -> list[str]:

@@ -52,6 +52,12 @@ def ceiling(results: Results) -> list[list[str]]:
     if lr and first:
         check(f"worker RSS < {MILLION_RSS_MB} MB and flat ({low:,} → {n:,})", lr.rss_mb, lr.rss_mb < MILLION_RSS_MB,
               f"{first.rss_mb:.0f} → {lr.rss_mb:.0f} MB")
+    for store, n_listed, figures in results.resource_lists:
+        headers = results.harvest(store, n_listed, "provider", 1, "ListIdentifiers")
+        if headers:
+            ratio = figures["rate"] / headers.records_per_s
+            check(f"resource list ≥ the ListIdentifiers rate ({store}, {n_listed:,})", ratio, ratio >= 1,
+                  f"{ratio:.2f}× ({figures['rate']:,.0f} URLs/s)")
     for row in [r for r in results.harvests if r.store == "postgresql" and r.server == "provider" and r.workers == 1]:
         base = results.harvest("sqlite", row.n, "provider", 1, row.verb)
         if base and base.per_cpu_s:

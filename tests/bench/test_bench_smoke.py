@@ -37,3 +37,9 @@ def test_bench_runner_reports_provider_ceiling_and_pyoai_at_500_records(tmp_path
     assert [row[:2] for row in formats if row[0] == "oai_dc"] == [("oai_dc", N)]
     assert "| sqlite | 500 | `disseminations_by_identifier` | disseminations | index |" in text
 
+
+    # the ResourceSync resource list read whole over HTTP: one URL per record and format, beside ListIdentifiers
+    [(store, n, listed)] = results.resource_lists
+    assert (store, n) == ("sqlite", N) and listed["urls"] >= N * 3 and listed["rate"] > 0
+    assert f"| sqlite | {N} | {listed['urls']:,} |" in text
+    assert "resource list ≥ the ListIdentifiers rate (sqlite, 500)" in text
