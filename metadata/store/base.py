@@ -12,7 +12,7 @@ from typing import Iterable, Iterator, NamedTuple, Optional, Protocol, Sequence
 
 from metadata.record import Header, Record, Stored
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class StoreError(Exception):

@@ -29,6 +29,9 @@ class Dialect(Protocol):
 
     def executemany(self, conn, statement: str, rows: list) -> None: ...
 
+    def fetch(self, conn, statement: str, params) -> list:
+        """Every row of a query (already in this database's placeholder style)."""
+
     def integrity(self, conn) -> list[str]:
         """Problems the database's own consistency checks find."""
 
@@ -71,6 +74,12 @@ ALTER TABLE records DROP COLUMN about;
 {summary_as_text}
 """
 
+# Version 3: what a ResourceSync resource list says of each download, in key order, in a narrow index of
+# its own: the list reads it alone, not the key's leaves, which hold whole <record>s.
+SCHEMA_V3 = """
+CREATE INDEX IF NOT EXISTS disseminations_listed ON disseminations (prefix, datestamp, identifier, hash,
+    metadata_start, metadata_end)
+"""
 # What a sound store never contains; each query names the offending rows.
 INTEGRITY = [
     "SELECT 'dissemination without a record: ' || d.prefix || ' ' || d.identifier FROM disseminations d"
@@ -103,10 +112,14 @@ def create_schema(dialect: Dialect) -> None:
         if version > SCHEMA_VERSION:
             raise StoreError(f"the database has schema version {version}, newer than this software's "
                              f"{SCHEMA_VERSION}: upgrade the software")
-        if version == 0:  # a new database: the current schema at once
+        if version == 0:  # a new database: created, then taken through the steps below
             version = _create_current(conn, dialect)
         if version == 1:
             _migrate_to_2(conn, dialect)
+            version = 2
+        if version == 2:
+            for statement in ddl(SCHEMA_V3, dialect):
+                conn.execute(statement)
         conn.execute(dialect.sql("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE"
                                  " SET value = excluded.value"), (str(SCHEMA_VERSION),))
 
@@ -115,7 +128,7 @@ def _create_current(conn, dialect: Dialect) -> int:
     for statement in ddl(SCHEMA_V1, dialect):
         conn.execute(statement)
     _migrate_to_2(conn, dialect)
-    return SCHEMA_VERSION
+    return 2  # and on to the current version
 
 
 def _migrate_to_2(conn, dialect: Dialect) -> None:

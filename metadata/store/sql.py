@@ -44,7 +44,7 @@ class SQLStore:
     # --- plumbing ---------------------------------------------------------------------------------------
     def _all(self, statement: str, params: Sequence = ()) -> list:
         with self.dialect.connection() as conn:
-            return conn.execute(self.dialect.sql(statement), params).fetchall()
+            return self.dialect.fetch(conn, self.dialect.sql(statement), params)
 
     def _one(self, statement: str, params: Sequence = ()):
         rows = self._all(statement, params)
@@ -221,7 +221,7 @@ class SQLStore:
         its closing tag) or its <header>. Nothing per record but the row the driver hands over."""
         statement, params = self._listing(query, after, limit + 1, with_metadata)
         with self.dialect.connection() as conn:
-            rows = conn.execute(statement, params).fetchall()
+            rows = self.dialect.fetch(conn, statement, params)
         more = len(rows) > limit
         rows = rows[:limit]
         return Page([row[2] for row in rows], (rows[-1][0], rows[-1][1]) if rows else None, more)
@@ -246,7 +246,7 @@ class SQLStore:
     def count(self, query: ListQuery) -> int:
         statement, params = self._counting(query)
         with self.dialect.connection() as conn:
-            return conn.execute(statement, params).fetchone()[0]
+            return self.dialect.fetch(conn, statement, params)[0][0]
 
     @staticmethod
     def _entries_where(kind: str, after: Optional[tuple], through: Optional[tuple], from_: Optional[str],

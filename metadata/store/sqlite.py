@@ -90,6 +90,10 @@ class SQLiteDialect:
         return statement
 
     @staticmethod
+    def fetch(conn, statement: str, params) -> list:
+        return conn.execute(statement, params).fetchall()
+
+    @staticmethod
     def executemany(conn, statement: str, rows: list) -> None:
         if rows:
             conn.executemany(statement, rows)

@@ -96,7 +96,7 @@ def test_a_version_1_database_migrates_and_serves_the_same_records(database_url)
     build_version_1(database_url)
     store = open_store(database_url)
     store.create_schema()
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     listed = [(s.header.identifier, s.header.datestamp, s.header.set_specs, s.header.deleted, s.metadata, s.about)
               for s in store.list_records(ListQuery("oai_dc"), None, 10, True)]
     assert listed == [(i, d, sets, formats is None, None if formats is None else formats["oai_dc"], about)
@@ -129,3 +129,27 @@ def test_a_harvest_under_way_during_the_upgrade_finishes(database_url, tmp_path,
         "oai:test.example.org:three", "oai:test.example.org:four"]
     assert page.find(".//oai:resumptionToken", ns).get("cursor") == "2"
     app.extensions["store"].close()
+
+
+def test_a_version_2_database_gains_the_resource_list_index_and_keeps_its_rows(database_url):
+    """Version 2 (the previous release) is version 3 without disseminations_listed: opening adds it."""
+    from metadata.store.base import RESOURCES
+
+    build_version_1(database_url)
+    store = open_store(database_url)
+    store.create_schema()
+    before = store.entries(RESOURCES, None, None, 100)
+    with store.dialect.write() as conn:  # what the previous release left: no listing index, version 2
+        conn.execute("DROP INDEX disseminations_listed")
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    store.close()
+
+    store = open_store(database_url)
+    assert store.schema_version() == 2
+    store.create_schema()
+    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.entries(RESOURCES, None, None, 100) == before and before
+    with store.dialect.write() as conn:
+        conn.execute("DROP INDEX disseminations_listed")  # it exists again
+    assert store.check_integrity() == []
+    store.close()
