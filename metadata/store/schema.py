@@ -112,8 +112,10 @@ def create_schema(dialect: Dialect) -> None:
         if version > SCHEMA_VERSION:
             raise StoreError(f"the database has schema version {version}, newer than this software's "
                              f"{SCHEMA_VERSION}: upgrade the software")
-        if version == 0:  # a new database: created, then taken through the steps below
-            version = _create_current(conn, dialect)
+        if version == 0:  # a new database: version 1's tables, then every step below
+            for statement in ddl(SCHEMA_V1, dialect):
+                conn.execute(statement)
+            version = 1
         if version == 1:
             _migrate_to_2(conn, dialect)
             version = 2
@@ -122,13 +124,6 @@ def create_schema(dialect: Dialect) -> None:
                 conn.execute(statement)
         conn.execute(dialect.sql("INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE"
                                  " SET value = excluded.value"), (str(SCHEMA_VERSION),))
-
-
-def _create_current(conn, dialect: Dialect) -> int:
-    for statement in ddl(SCHEMA_V1, dialect):
-        conn.execute(statement)
-    _migrate_to_2(conn, dialect)
-    return 2  # and on to the current version
 
 
 def _migrate_to_2(conn, dialect: Dialect) -> None:

@@ -36,6 +36,8 @@ class ChunkSink:
         self.size = 0
 
     def write(self, data: bytes) -> None:
+        if not data:  # lxml's flush writes b"" when it holds nothing: no piece of its own to send
+            return
         self.chunks.append(data)
         self.size += len(data)
 

@@ -19,7 +19,7 @@ from provider.oai.verbs import error_response, respond, utc_now
 from provider.views import oai_page, urls
 
 blueprint = Blueprint("oai", __name__)
-PATH = "/oai"
+PATH = urls.OAI_PATH
 CONTENT_TYPE = "text/xml; charset=utf-8"
 HTML_TYPE = "text/html; charset=utf-8"
 ENCODINGS = {"gzip": 31, "deflate": 15}  # zlib wbits: gzip container, zlib (HTTP "deflate") container

@@ -10,12 +10,12 @@ from flask import current_app, request, url_for
 from provider.oai.repository import Repository
 
 
-KNOWN_ROOTS = 64  # request roots whose Repository is kept (a Host header is the client's to choose)
+OAI_PATH = "/oai"  # where the OAI-PMH endpoint is routed (provider/views/oai.py)
 
 
 def oai_base_url() -> str:
-    # the request's root as werkzeug reads it (url_for would give the same, at several times the cost)
-    return current_app.extensions["repository"].base_url or request.root_url + "oai"
+    # the request's root as werkzeug reads it: what url_for would give, at a fraction of the cost per request
+    return current_app.extensions["repository"].base_url or request.root_url.rstrip("/") + OAI_PATH
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -27,22 +27,7 @@ def external_url(endpoint: str, **values) -> str:
     return root + url_for(endpoint, **values)[len(request.script_root):]
 
 
-def _same_settings(copy: Repository, configured: Repository) -> bool:
-    """Whether a kept copy still has every setting of the configured repository (tests and `rederive` may
-    change one in place); identity, not equality: a miss only makes a new copy."""
-    return all(getattr(copy, name) is getattr(configured, name) for name in vars(configured) if name != "base_url")
-
-
 def repository() -> Repository:
-    """The app's repository as this request sees it (its base URL): made once per root it is reached at."""
+    """The app's repository as this request sees it (its base URL)."""
     configured = current_app.extensions["repository"]
-    if configured.base_url:
-        return configured
-    seen = current_app.extensions.setdefault("repository_by_root", {})
-    base_url = oai_base_url()
-    found = seen.get(base_url)
-    if found is None or not _same_settings(found, configured):
-        if len(seen) >= KNOWN_ROOTS:
-            seen.clear()
-        found = seen[base_url] = replace(configured, base_url=base_url)
-    return found
+    return configured if configured.base_url else replace(configured, base_url=oai_base_url())
